@@ -1,0 +1,174 @@
+r"""The shape of every optimiser: a pair of pure functions over parameter trees.
+
+A *tree* is an ndarray or a dict (possibly nested) of ndarrays: model parameters, their gradients and the
+updates an optimiser proposes all share one structure. An optimiser is a :class:`GradientTransformation`,
+
+.. math:: \text{state}_0 = \operatorname{init}(\theta_0), \qquad
+          (u_t, \text{state}_t) = \operatorname{update}(g_t, \text{state}_{t-1}, \theta_{t-1}), \qquad
+          \theta_t = \theta_{t-1} + u_t ,
+
+so a whole training step is ``updates, state = opt.update(grads, state, params)`` followed by
+``params = apply_updates(params, updates)``. Nothing is modified in place: every call returns new arrays,
+which is what lets a learner print, compare and replay the states. The design follows optax
+(https://optax.readthedocs.io), the algorithms follow ``torch.optim``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import _checks
+
+Tree = Any  # an ndarray or a (nested) dict of ndarrays
+
+
+class GradientTransformation(NamedTuple):
+    """An optimiser, or one small piece of one: ``init(params) -> state`` and
+    ``update(grads, state, params) -> (updates, state)``.
+
+    >>> from descent import sgd
+    >>> opt = sgd(lr=0.1)
+    >>> state = opt.init(np.array([1.0]))
+    >>> updates, state = opt.update(np.array([2.0]), state, np.array([1.0]))
+    >>> updates
+    array([-0.2])
+    """
+
+    init: Callable[[Tree], Any]
+    update: Callable[[Tree, Any, Tree], tuple[Tree, Any]]
+
+
+class EmptyState(NamedTuple):
+    """The state of a transform that remembers nothing."""
+
+
+def tree_map(fn: Callable[..., Any], tree: Tree, *rest: Tree) -> Tree:
+    """Apply ``fn`` leaf by leaf to one or more trees of the same structure.
+
+    >>> tree_map(lambda a, b: a + b, {"w": np.ones(2)}, {"w": np.ones(2)})
+    {'w': array([2., 2.])}
+    """
+    if isinstance(tree, dict):
+        for other in rest:
+            if not isinstance(other, dict) or other.keys() != tree.keys():
+                raise ValueError(
+                    f"tree structures differ: keys {sorted(tree)} vs "
+                    f"{sorted(other) if isinstance(other, dict) else type(other).__name__}; "
+                    "grads, params and updates must have the same keys."
+                )
+        return {key: tree_map(fn, tree[key], *(other[key] for other in rest)) for key in tree}
+    return fn(tree, *rest)
+
+
+def tree_leaves(tree: Tree) -> list[np.ndarray]:
+    """The arrays of a tree in key order.
+
+    >>> tree_leaves({"b": np.zeros(1), "w": np.ones(2)})
+    [array([0.]), array([1., 1.])]
+    """
+    if isinstance(tree, dict):
+        return [leaf for key in tree for leaf in tree_leaves(tree[key])]
+    return [tree]
+
+
+def as_tree(tree: Tree, name: str = "params") -> Tree:
+    """Return a copy of ``tree`` whose leaves are float ndarrays, checking the structure on the way.
+
+    Integer arrays become float64; float32 stays float32 (as in PyTorch, the dtype is the caller's choice).
+
+    >>> as_tree({"w": [1, 2]})
+    {'w': array([1., 2.])}
+    """
+
+    def leaf(x):
+        array = np.array(x)
+        if array.dtype.kind in "biu":
+            array = array.astype(float)
+        if array.dtype.kind not in "fc":
+            raise ValueError(f"{name} must hold numbers, got an array of dtype {array.dtype}.")
+        return array
+
+    if tree is None:
+        raise ValueError(f"{name} is None: pass an ndarray or a dict of ndarrays.")
+    return tree_map(leaf, tree)
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    r"""Compose transforms left to right: each one's updates are the next one's input.
+
+    .. math:: u = T_k(\dots T_2(T_1(g)))
+
+    This is how named optimisers are built, e.g. Adam is
+    ``chain(scale_by_adam(...), scale_by_learning_rate(lr))`` and clipping goes first:
+    ``chain(clip_by_global_norm(1.0), adam(1e-3))``. The state is the tuple of the parts' states.
+
+    >>> from descent import clip_by_value, sgd
+    >>> opt = chain(clip_by_value(1.0), sgd(lr=0.5))
+    >>> updates, _ = opt.update(np.array([3.0]), opt.init(np.zeros(1)), np.zeros(1))
+    >>> updates
+    array([-0.5])
+    """
+    for i, transform in enumerate(transforms):
+        if not isinstance(transform, GradientTransformation):
+            raise ValueError(
+                f"chain argument {i} is a {type(transform).__name__}, not a GradientTransformation: "
+                "call the optimiser (e.g. sgd(lr=0.1)) before passing it."
+            )
+
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(grads, state, params=None):
+        new_state = []
+        for transform, part in zip(transforms, state, strict=True):
+            grads, part = transform.update(grads, part, params)
+            new_state.append(part)
+        return grads, tuple(new_state)
+
+    return GradientTransformation(init, update)
+
+
+def apply_updates(params: Tree, updates: Tree) -> Tree:
+    r"""Return new parameters :math:`\theta + u`; neither argument is modified.
+
+    >>> apply_updates({"w": np.array([1.0, 2.0])}, {"w": np.array([-0.5, 0.5])})
+    {'w': array([0.5, 2.5])}
+    """
+    def add(p, u):
+        if np.shape(p) != np.shape(u):
+            raise ValueError(f"updates of shape {np.shape(u)} do not match params of shape {np.shape(p)}.")
+        return np.add(p, u, dtype=np.result_type(p))
+
+    return tree_map(add, params, updates)
+
+
+def global_norm(tree: Tree, norm_type: float = 2.0) -> float:
+    r"""The p-norm of all leaves taken together, as ``torch.nn.utils.get_total_norm`` computes it:
+
+    .. math:: \|g\|_p = \big\|\,(\|g_1\|_p, \dots, \|g_k\|_p)\,\big\|_p ,
+              \qquad \|g\|_\infty = \max_i \max_j |g_{ij}| .
+
+    >>> global_norm({"a": np.array([3.0]), "b": np.array([4.0])})
+    5.0
+    >>> global_norm(np.array([-3.0, 2.0]), norm_type=float("inf"))
+    3.0
+    """
+    p = _checks.number("norm_type", norm_type, low=0.0, low_open=True, hint="Use 1.0, 2.0 or float('inf').")
+    norms = np.array([_vector_norm(leaf, p) for leaf in tree_leaves(tree)])
+    return float(_vector_norm(norms, p))
+
+
+def _vector_norm(x: np.ndarray, p: float) -> float:
+    x = np.abs(np.ravel(x))
+    if x.size == 0:
+        return 0.0
+    if p == np.inf:
+        return float(x.max())
+    if p == 2.0:
+        return float(np.sqrt(np.dot(x, x)))
+    if p == 1.0:
+        return float(x.sum())
+    return float(np.sum(x**p) ** (1.0 / p))
