@@ -1,0 +1,69 @@
+"""The optimiser contract: trees, chain, apply_updates, global_norm."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from descent import optim
+from descent.base import GradientTransformation, apply_updates, as_tree, chain, global_norm, tree_map
+
+leaves = arrays(np.float64, st.integers(0, 5), elements=st.floats(-1e3, 1e3))
+
+
+@given(a=leaves, b=leaves, p=st.sampled_from([1.0, 2.0, 3.0, np.inf]))
+def test_global_norm_is_the_norm_of_all_leaves_concatenated(a, b, p):
+    both = np.concatenate([a, b])
+    expected = np.linalg.norm(both, ord=p) if both.size else 0.0
+    assert global_norm({"a": a, "b": b}, norm_type=p) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+@given(a=leaves, c=st.floats(-10, -1e-3) | st.just(0.0) | st.floats(1e-3, 10))  # no underflow of squares
+def test_global_norm_is_absolutely_homogeneous(a, c):
+    assert global_norm(c * a) == pytest.approx(abs(c) * global_norm(a), rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("nan"), "two"])
+def test_global_norm_refuses_a_norm_type_that_is_not_positive(bad):
+    with pytest.raises(ValueError, match="^norm_type="):
+        global_norm(np.ones(2), norm_type=bad)
+
+
+def test_apply_updates_returns_new_arrays_and_keeps_dtype():
+    params = {"w": np.ones(3, dtype=np.float32)}
+    new = apply_updates(params, {"w": np.full(3, 0.5)})
+    assert new["w"].dtype == np.float32 and np.all(new["w"] == 1.5)
+    assert np.all(params["w"] == 1.0)
+
+
+def test_apply_updates_refuses_mismatched_shapes_instead_of_broadcasting():
+    with pytest.raises(ValueError, match=r"updates of shape \(1,\) do not match params of shape \(3,\)"):
+        apply_updates(np.zeros(3), np.ones(1))
+
+
+def test_tree_map_refuses_trees_with_different_keys():
+    with pytest.raises(ValueError, match="same keys"):
+        tree_map(np.add, {"w": np.ones(1)}, {"b": np.ones(1)})
+
+
+def test_as_tree_turns_lists_and_ints_into_float_arrays_and_refuses_text():
+    assert as_tree({"w": [1, 2]})["w"].dtype == np.float64
+    with pytest.raises(ValueError, match="numbers"):
+        as_tree(np.array(["a"]))
+    with pytest.raises(ValueError, match="None"):
+        as_tree(None)
+
+
+def test_chain_applies_transforms_left_to_right_and_keeps_each_state():
+    double = GradientTransformation(lambda p: (), lambda g, s, p=None: (2 * g, s))
+    plus_one = GradientTransformation(lambda p: 0, lambda g, s, p=None: (g + 1, s + 1))
+    t = chain(double, plus_one)
+    state = t.init(np.zeros(1))
+    updates, state = t.update(np.array([3.0]), state)
+    assert updates[0] == 7.0 and state == ((), 1)
+
+
+def test_chain_refuses_an_uncalled_optimiser_factory():
+    with pytest.raises(ValueError, match="call the optimiser"):
+        chain(optim.sgd)
