@@ -3,15 +3,18 @@ r"""Optimisers with PyTorch's names, defaults and update rules, built as chains 
 Each named optimiser (:func:`sgd`, :func:`adagrad`, :func:`rmsprop`, :func:`adam`, :func:`adamw`) is a
 :class:`~descent.base.GradientTransformation` assembled from the transforms below, read left to right:
 
-=========  =====================================================================================================
-optimiser  chain
-=========  =====================================================================================================
-sgd        [scale(-1) if maximize] → add_decayed_weights(λ) → trace(μ, τ, nesterov) → scale_by_learning_rate(α)
-adagrad    [scale(-1)] → add_decayed_weights(λ) → scale_by_adagrad(s₀, ε) → scale_by_learning_rate(α/(1+tη))
-rmsprop    [scale(-1)] → add_decayed_weights(λ) → scale_by_rms(ρ, ε, centered) → trace(μ) → scale_by_learning_rate(α)
-adam       [scale(-1)] → add_decayed_weights(λ) → scale_by_adam(β₁, β₂, ε, amsgrad) → scale_by_learning_rate(α)
-adamw      [scale(-1)] → scale_by_adam(β₁, β₂, ε, amsgrad) → add_decayed_weights(λ) → scale_by_learning_rate(α)
-=========  =====================================================================================================
+=========  ==================================================================================================
+optimiser  chain (a part in brackets is present only when its option is on)
+=========  ==================================================================================================
+sgd        [scale(-1)] → [add_decayed_weights(λ)] → [trace(μ, τ, nesterov)] → scale_by_learning_rate(α)
+adagrad    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_adagrad(s₀, ε) → scale_by_learning_rate(α/(1+(t-1)η))
+rmsprop    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_rms(ρ, ε, centered) → [trace(μ)] → scale_by_learning_rate(α)
+adam       [scale(-1)] → [add_decayed_weights(λ)] → scale_by_adam(β₁, β₂, ε, amsgrad) → scale_by_learning_rate(α)
+adamw      [scale(-1)] → scale_by_adam(β₁, β₂, ε, amsgrad) → [add_decayed_weights(λ)] → scale_by_learning_rate(α)
+=========  ==================================================================================================
+
+``scale(-1)`` is ``maximize=True``. The state of a named optimiser is the tuple of its parts' states, so
+``state[0]`` of a plain Adam is its :class:`ScaleByAdamState` with ``count``, ``mu`` and ``nu``.
 
 The only difference between Adam's L2 penalty and AdamW's decoupled weight decay is *where* λθ enters the
 chain: before Adam's normalisation (so it is rescaled with the gradient) or after it (so every parameter decays
