@@ -124,7 +124,7 @@ def test_a_schedule_is_called_with_the_step_index_from_zero(name):
 
 @pytest.mark.parametrize("make", [optim.sgd, optim.adagrad, optim.rmsprop, optim.adam, optim.adamw])
 def test_a_constant_schedule_equals_a_float_learning_rate(make):
-    grad = lambda p: np.sin(p) + p  # noqa: E731
+    grad = lambda p: np.sin(p) + p
     by_float, _ = run(make(lr=0.05), np.linspace(-1, 1, 5), grad, steps=20)
     by_schedule, _ = run(make(lr=lambda step: 0.05), np.linspace(-1, 1, 5), grad, steps=20)
     np.testing.assert_array_equal(by_float, by_schedule)

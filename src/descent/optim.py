@@ -221,7 +221,7 @@ def scale_by_adam(betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
     eps = _checks.number("eps", eps, low=0.0)
 
     def init(params):
-        zeros = lambda: tree_map(np.zeros_like, params)  # noqa: E731
+        zeros = lambda: tree_map(np.zeros_like, params)
         return ScaleByAdamState(0, zeros(), zeros(), zeros() if amsgrad else None)
 
     def update(grads, state, params=None):
