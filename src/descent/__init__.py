@@ -1,9 +1,42 @@
-"""descent: the small, exact reference library of the Descent course."""
+"""descent: the small, exact reference library of the Descent course.
 
+Losses with their gradients, gradient checks, optimisers, learning-rate schedules and gradient clipping with
+PyTorch's semantics, 2-D landscapes, tiny models and data sets, and training loops — NumPy only. Everything
+public is importable from the top level, e.g. ``from descent import adam, cosine_annealing, mse``; each
+module's docstring says what lives in it.
+"""
+
+from . import clipping, data, landscapes, losses, models, numerics, optim, schedules, train
 from .base import GradientTransformation, apply_updates, chain, global_norm
+from .clipping import clip_by_global_norm, clip_by_value, clip_grad_norm
+from .data import load_penguins, make_blobs, make_line, make_moons, minibatches, standardize
+from .landscapes import Landscape, beale, himmelblau, ill_conditioned, quadratic, rastrigin, rosenbrock, saddle
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    huber,
+    log_softmax,
+    mae,
+    mse,
+    sigmoid,
+    softmax,
+)
+from .models import Model, accuracy, linear_regression, logistic_regression, mlp, softmax_regression
+from .numerics import check_grad, numerical_grad
 from .optim import adagrad, adam, adamw, rmsprop, sgd
+from .schedules import (
+    constant,
+    cosine_annealing,
+    cosine_warm_restarts,
+    exponential_lr,
+    join_schedules,
+    linear_lr,
+    one_cycle,
+    step_lr,
+    warmup_cosine,
+)
+from .train import DivergenceWarning, History, Trajectory, fit, minimize
 
-__all__ = [
-    "GradientTransformation", "apply_updates", "chain", "global_norm",
-    "adagrad", "adam", "adamw", "rmsprop", "sgd",
-]
+__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]

@@ -1,0 +1,253 @@
+r"""Tiny models with their backward passes written out by hand.
+
+A :class:`Model` is three pure functions: ``init(n_features, seed=0) -> params``, ``predict(params, X)``
+and ``loss_and_grad(params, X, y) -> (loss, grads)``, where ``params`` and ``grads`` are dicts of ndarrays
+with the same keys, ready for any optimiser of :mod:`descent.optim`. ``X`` has shape ``(n, d)``; ``y`` holds
+``n`` targets: real numbers (``task="regression"``), labels 0/1 (``"binary"``) or class indices ``0 … K-1``
+(``"multiclass"``). ``predict`` returns what the loss takes: the prediction :math:`\hat y` for regression, the
+logits for classification (shape ``(n,)`` or ``(n, K)``); :func:`accuracy` turns logits into labels.
+
+The backward pass is the chain rule read right to left. The loss hands back :math:`\partial L/\partial z`
+for the model output :math:`z` (the losses of :mod:`descent.losses` already include the :math:`1/n` of the
+mean), and an affine layer :math:`z = X W + b` passes it on as
+
+.. math:: \frac{\partial L}{\partial W} = X^\top \frac{\partial L}{\partial z}, \qquad
+          \frac{\partial L}{\partial b} = \sum_i \frac{\partial L}{\partial z_i}, \qquad
+          \frac{\partial L}{\partial X} = \frac{\partial L}{\partial z} W^\top .
+
+Weights and biases start uniform in :math:`\pm 1/\sqrt{\text{fan-in}}`, the default of ``torch.nn.Linear``.
+Reference: Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.5 (back-propagation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _checks
+from .losses import binary_cross_entropy_with_logits, cross_entropy, mse
+
+Params = dict[str, np.ndarray]
+
+_LOSSES = {"regression": mse, "binary": binary_cross_entropy_with_logits, "multiclass": cross_entropy}
+
+
+class Model(NamedTuple):
+    """A model as pure functions; ``task`` is ``"regression"``, ``"binary"`` or ``"multiclass"``.
+
+    >>> model = linear_regression()
+    >>> params = model.init(n_features=3, seed=0)
+    >>> sorted(params), params["w"].shape
+    (['b', 'w'], (3,))
+    """
+
+    name: str
+    task: str
+    init: Callable[..., Params]
+    predict: Callable[[Params, np.ndarray], np.ndarray]
+    loss_and_grad: Callable[[Params, np.ndarray, np.ndarray], tuple[float, Params]]
+
+
+def _uniform(rng: np.random.Generator, fan_in: int, shape: tuple[int, ...]) -> np.ndarray:
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def _features(X, params: Params, key: str) -> np.ndarray:
+    """``X`` as a finite float array of shape ``(n, d)`` whose ``d`` matches ``params[key]``."""
+    X = _checks.finite_array("X", X)
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(f"X has shape {X.shape}: pass a 2-D array of shape (n, d) with n >= 1 "
+                         "(one row per sample; reshape a single feature with X[:, None]).")
+    if not isinstance(params, dict) or key not in params:
+        raise ValueError(f"params must be the dict returned by model.init, with key {key!r}; "
+                         f"got {type(params).__name__} {sorted(params) if isinstance(params, dict) else ''}.")
+    if X.shape[1] != np.shape(params[key])[0]:
+        raise ValueError(f"X has {X.shape[1]} features but params[{key!r}] has shape "
+                         f"{np.shape(params[key])}: call model.init(n_features={X.shape[1]}).")
+    return X
+
+
+def _loss(task: str, z: np.ndarray, y) -> tuple[float, np.ndarray]:
+    """The task's loss of the outputs ``z`` and its gradient; NaN when ``z`` has overflowed (diverged)."""
+    y = np.asarray(y)
+    if y.ndim == 0 or len(y) != len(z):
+        raise ValueError(f"y has shape {y.shape} but X has {len(z)} rows: pass one target per row of X.")
+    if not np.all(np.isfinite(z)):
+        return float("nan"), np.full(z.shape, np.nan)
+    return _LOSSES[task](z, y)
+
+
+def _affine(name: str, task: str, n_outputs: int | None) -> Model:
+    r"""The model :math:`z = X w + b` with ``w`` of shape ``(d,)`` (or ``(d, K)``) and ``b`` of shape ``(1,)``
+    (or ``(K,)``)."""
+
+    def init(n_features: int, seed: int = 0) -> Params:
+        d = _checks.integer("n_features", n_features, low=1)
+        rng = np.random.default_rng(seed)
+        if n_outputs is None:
+            return {"w": _uniform(rng, d, (d,)), "b": _uniform(rng, d, (1,))}
+        return {"w": _uniform(rng, d, (d, n_outputs)), "b": _uniform(rng, d, (n_outputs,))}
+
+    def predict(params: Params, X) -> np.ndarray:
+        X = _features(X, params, "w")
+        return X @ params["w"] + params["b"]
+
+    def loss_and_grad(params: Params, X, y) -> tuple[float, Params]:
+        X = _features(X, params, "w")
+        z = X @ params["w"] + params["b"]                          # forward
+        loss, dz = _loss(task, z, y)                               # dL/dz, shape of z
+        return loss, {"w": X.T @ dz, "b": dz.sum(axis=0).reshape(np.shape(params["b"]))}
+
+    return Model(name, task, init, predict, loss_and_grad)
+
+
+def linear_regression() -> Model:
+    r"""Linear regression :math:`\hat y = X w + b` trained with the mean squared error:
+
+    .. math:: L = \frac1n \|X w + b - y\|^2, \qquad \nabla_w L = \frac2n X^\top (X w + b - y), \qquad
+              \nabla_b L = \frac2n \textstyle\sum_i (x_i^\top w + b - y_i)
+
+    Reference: Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning* (2009), §3.2;
+    ``torch.nn.Linear`` with ``torch.nn.MSELoss``.
+
+    >>> model = linear_regression()
+    >>> params = {"w": np.array([2.0]), "b": np.array([1.0])}
+    >>> X, y = np.array([[0.0], [1.0]]), np.array([1.0, 4.0])
+    >>> model.loss_and_grad(params, X, y)
+    (0.5, {'w': array([-1.]), 'b': array([-1.])})
+    """
+    return _affine("linear_regression", "regression", None)
+
+
+def logistic_regression() -> Model:
+    r"""Logistic regression: the logit :math:`z = X w + b`, :math:`P(y = 1 \mid x) = \sigma(z)`, trained with
+    the binary cross-entropy of logits:
+
+    .. math:: L = \frac1n \sum_i \big[\ln(1 + e^{z_i}) - y_i z_i\big], \qquad
+              \nabla_w L = \frac1n X^\top (\sigma(z) - y), \qquad
+              \nabla_b L = \frac1n \textstyle\sum_i (\sigma(z_i) - y_i)
+
+    Reference: Bishop, *Pattern Recognition and Machine Learning* (2006), §4.3.2;
+    ``torch.nn.BCEWithLogitsLoss``.
+
+    >>> model = logistic_regression()
+    >>> params = {"w": np.array([0.0]), "b": np.array([0.0])}
+    >>> model.loss_and_grad(params, np.array([[2.0]]), np.array([1.0]))
+    (0.6931471805599453, {'w': array([-1.]), 'b': array([-0.5])})
+    """
+    return _affine("logistic_regression", "binary", None)
+
+
+def softmax_regression(n_classes: int) -> Model:
+    r"""Softmax (multinomial logistic) regression: logits :math:`Z = X W + b` of shape ``(n, K)``, trained
+    with the cross-entropy of :math:`\operatorname{softmax}(Z)` against integer labels:
+
+    .. math:: L = -\frac1n \sum_i \ln \operatorname{softmax}(z_i)_{y_i}, \qquad
+              \nabla_W L = \frac1n X^\top (P - Y), \qquad \nabla_b L = \frac1n \textstyle\sum_i (p_i - y_i)
+
+    with :math:`P` the softmax probabilities and :math:`Y` the one-hot targets. Reference: Bishop (2006),
+    §4.3.4; ``torch.nn.CrossEntropyLoss``.
+
+    >>> model = softmax_regression(n_classes=3)
+    >>> params = model.init(n_features=2, seed=0)
+    >>> params["w"].shape, params["b"].shape, model.predict(params, np.zeros((5, 2))).shape
+    ((2, 3), (3,), (5, 3))
+    """
+    n_classes = _checks.integer("n_classes", n_classes, low=2)
+    return _affine("softmax_regression", "multiclass", n_classes)
+
+
+_ACTIVATIONS = {  # name: (σ(a), σ'(a) written in terms of a and h = σ(a))
+    "tanh": (np.tanh, lambda a, h: 1.0 - h**2),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype(float)),
+}
+
+
+def mlp(hidden: int = 16, activation: str = "tanh", task: str = "regression",
+        n_classes: int | None = None) -> Model:
+    r"""A multi-layer perceptron with one hidden layer of ``hidden`` units:
+
+    .. math:: a = X W_1 + b_1, \qquad h = \sigma(a), \qquad z = h W_2 + b_2 ,
+
+    with :math:`\sigma` = ``tanh`` (default) or ``relu``, and the loss of ``task`` (MSE, binary cross-entropy
+    of logits, or cross-entropy over ``n_classes``). Backward, from :math:`\delta_z = \partial L/\partial z`:
+
+    .. math:: \nabla_{W_2} L = h^\top \delta_z, \quad \nabla_{b_2} L = \textstyle\sum_i \delta_{z,i}, \quad
+              \delta_a = (\delta_z W_2^\top) \odot \sigma'(a), \quad \nabla_{W_1} L = X^\top \delta_a, \quad
+              \nabla_{b_1} L = \textstyle\sum_i \delta_{a,i}
+
+    with :math:`\tanh' = 1 - h^2` and :math:`\operatorname{relu}'(a) = [a > 0]`. Parameters: ``w1``
+    (d, hidden), ``b1`` (hidden,), ``w2`` (hidden, m), ``b2`` (m,), with m = 1 (output squeezed to shape
+    ``(n,)``) or ``n_classes``. Reference: Rumelhart, Hinton & Williams (1986), *Learning representations by
+    back-propagating errors*, Nature 323; Goodfellow et al. (2016), §6.5.
+
+    >>> model = mlp(hidden=8, task="multiclass", n_classes=3)
+    >>> params = model.init(n_features=2, seed=0)
+    >>> {key: value.shape for key, value in params.items()}
+    {'w1': (2, 8), 'b1': (8,), 'w2': (8, 3), 'b2': (3,)}
+    """
+    hidden = _checks.integer("hidden", hidden, low=1)
+    _checks.one_of("activation", activation, tuple(_ACTIVATIONS))
+    _checks.one_of("task", task, tuple(_LOSSES))
+    if task == "multiclass":
+        n_outputs = _checks.integer("n_classes", n_classes, low=2)
+    elif n_classes is not None:
+        raise ValueError(f"n_classes={n_classes!r} is invalid for task={task!r}: pass n_classes only with "
+                         "task='multiclass'.")
+    else:
+        n_outputs = 1
+    sigma, sigma_prime = _ACTIVATIONS[activation]
+
+    def init(n_features: int, seed: int = 0) -> Params:
+        d = _checks.integer("n_features", n_features, low=1)
+        rng = np.random.default_rng(seed)
+        return {"w1": _uniform(rng, d, (d, hidden)), "b1": _uniform(rng, d, (hidden,)),
+                "w2": _uniform(rng, hidden, (hidden, n_outputs)), "b2": _uniform(rng, hidden, (n_outputs,))}
+
+    def forward(params: Params, X):
+        X = _features(X, params, "w1")
+        a = X @ params["w1"] + params["b1"]
+        h = sigma(a)
+        z = h @ params["w2"] + params["b2"]
+        return X, a, h, z
+
+    def output(z: np.ndarray) -> np.ndarray:
+        return z if task == "multiclass" else z[:, 0]
+
+    def predict(params: Params, X) -> np.ndarray:
+        return output(forward(params, X)[3])
+
+    def loss_and_grad(params: Params, X, y) -> tuple[float, Params]:
+        X, a, h, z = forward(params, X)
+        loss, dout = _loss(task, output(z), y)
+        dz = dout.reshape(z.shape)
+        da = (dz @ params["w2"].T) * sigma_prime(a, h)
+        return loss, {"w1": X.T @ da, "b1": da.sum(axis=0), "w2": h.T @ dz, "b2": dz.sum(axis=0)}
+
+    return Model(f"mlp_{activation}_{hidden}", task, init, predict, loss_and_grad)
+
+
+def accuracy(model: Model, params: Params, X, y) -> float:
+    r"""The fraction of samples a classifier labels correctly, :math:`\frac1n \sum_i [\hat c_i = y_i]`.
+
+    The predicted class :math:`\hat c_i` is :math:`[z_i > 0]` for a binary model (probability above ½) and
+    :math:`\arg\max_k z_{ik}` for a multiclass one. Reference: ``sklearn.metrics.accuracy_score``.
+
+    >>> model = logistic_regression()
+    >>> params = {"w": np.array([1.0]), "b": np.array([0.0])}
+    >>> accuracy(model, params, np.array([[-2.0], [1.0], [3.0]]), np.array([0, 1, 0]))
+    0.6666666666666666
+    """
+    if model.task == "regression":
+        raise ValueError(f"model {model.name!r} is a regression model: accuracy needs task 'binary' or "
+                         "'multiclass'; measure regression with the loss instead.")
+    z = model.predict(params, X)
+    labels = z > 0 if model.task == "binary" else np.argmax(z, axis=1)
+    y = np.asarray(y)
+    if y.shape != labels.shape:
+        raise ValueError(f"y has shape {y.shape} but the model predicts {labels.shape}: "
+                         "pass one label per row of X.")
+    return float(np.mean(labels == y))

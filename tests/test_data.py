@@ -1,0 +1,152 @@
+"""Tests for descent.data: shapes, seeding, the structure of each synthetic set, mini-batches that cover an
+epoch exactly once, standardisation, the shipped Palmer Penguins file and argument validation."""
+
+from importlib import resources
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from descent.data import load_penguins, make_blobs, make_line, make_moons, minibatches, standardize
+
+FAST = settings(max_examples=30, deadline=None)
+
+GENERATORS = {
+    "line": (make_line, 1),
+    "blobs": (make_blobs, 2),
+    "blobs3": (lambda **kw: make_blobs(n_classes=3, **kw), 2),
+    "moons": (make_moons, 2),
+}
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+@FAST
+@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1))
+def test_generators_return_n_rows_and_are_deterministic_under_a_seed(name, n, seed):
+    generate, d = GENERATORS[name]
+    X, y = generate(n=n, seed=seed)
+    assert X.shape == (n, d) and y.shape == (n,)
+    assert np.all(np.isfinite(X)) and np.all(np.isfinite(y))
+    X2, y2 = generate(n=n, seed=seed)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_different_seeds_give_different_data(name):
+    generate, _ = GENERATORS[name]
+    assert not np.array_equal(generate(n=20, seed=0)[0], generate(n=20, seed=1)[0])
+
+
+def test_line_without_noise_lies_on_the_line_except_the_outliers():
+    X, y = make_line(n=30, slope=-1.5, intercept=4.0, noise=0.0, outliers=3, outlier_shift=7.0, seed=2)
+    residual = y - (-1.5 * X[:, 0] + 4.0)
+    assert np.sum(np.isclose(residual, 7.0)) == 3
+    assert np.sum(np.isclose(residual, 0.0)) == 27
+    assert np.all((-2 <= X) & (X <= 2))
+
+
+def test_line_noise_has_the_requested_spread():
+    X, y = make_line(n=20000, slope=1.0, intercept=0.0, noise=0.5, seed=0)
+    assert np.std(y - X[:, 0]) == pytest.approx(0.5, rel=0.03)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_blobs_are_balanced_and_centred_on_a_circle(n_classes):
+    X, y = make_blobs(n=30 * n_classes * 100, n_classes=n_classes, distance=4.0, spread=0.5, seed=0)
+    assert np.array_equal(np.bincount(y), np.full(n_classes, 3000))
+    centres = np.array([X[y == k].mean(axis=0) for k in range(n_classes)])
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2.0, atol=0.05)
+    assert np.std(X[y == 0] - centres[0]) == pytest.approx(0.5, rel=0.05)
+
+
+def test_moons_without_noise_lie_on_two_half_circles():
+    X, y = make_moons(n=100, noise=0.0, seed=0)
+    np.testing.assert_allclose(np.linalg.norm(X[y == 0], axis=1), 1.0)
+    np.testing.assert_allclose(np.linalg.norm(X[y == 1] - [1.0, 0.5], axis=1), 1.0)
+    assert np.all(X[y == 0, 1] >= 0) and np.all(X[y == 1, 1] <= 0.5)
+    assert np.array_equal(np.bincount(y), [50, 50])
+
+
+@FAST
+@given(n=st.integers(1, 50), batch_size=st.integers(1, 60), seed=st.integers(0, 1000))
+def test_minibatches_cover_every_sample_exactly_once(n, batch_size, seed):
+    X = np.arange(2 * n, dtype=float).reshape(n, 2)
+    y = np.arange(n)
+    batches = list(minibatches(X, y, batch_size, rng=seed))
+    sizes = [len(y_b) for _, y_b in batches]
+    assert len(batches) == -(-n // batch_size)
+    assert all(size == batch_size for size in sizes[:-1]) and 1 <= sizes[-1] <= batch_size
+    seen = np.concatenate([y_b for _, y_b in batches])
+    np.testing.assert_array_equal(np.sort(seen), y)
+    for X_b, y_b in batches:  # rows stay paired with their targets
+        np.testing.assert_array_equal(X_b[:, 0], 2 * y_b)
+
+
+def test_minibatches_shuffle_and_a_generator_gives_a_new_order_each_epoch():
+    X, y = np.zeros((50, 1)), np.arange(50)
+    order = [np.concatenate([y_b for _, y_b in minibatches(X, y, 10, rng=0)]) for _ in range(2)]
+    np.testing.assert_array_equal(order[0], order[1])  # same integer seed, same order
+    assert not np.array_equal(order[0], y)  # shuffled
+    rng = np.random.default_rng(0)
+    first, second = ([y_b for _, y_b in minibatches(X, y, 50, rng)][0] for _ in range(2))
+    assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize(("X", "y", "batch_size", "match"), [
+    (np.zeros((4, 2)), np.zeros(3), 2, "same number n of rows"),
+    (np.zeros((4, 2)), np.zeros(4), 0, "batch_size=0"),
+    (np.zeros((4, 2)), np.zeros(4), 2.5, "batch_size=2.5"),
+])
+def test_minibatches_validate_eagerly(X, y, batch_size, match):
+    with pytest.raises(ValueError, match=match):
+        minibatches(X, y, batch_size, rng=0)  # raises on the call, before iteration
+
+
+def test_standardize_gives_zero_mean_unit_std_and_keeps_its_input():
+    X = np.random.default_rng(0).normal(loc=[5.0, -300.0, 2.0], scale=[0.1, 50.0, 0.0], size=(100, 3))
+    before = X.copy()
+    Z = standardize(X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(Z.std(axis=0), [1.0, 1.0, 0.0], atol=1e-12)  # the constant column becomes 0
+    np.testing.assert_array_equal(X, before)
+
+
+def test_penguins_are_the_measured_rows_of_the_shipped_csv():
+    penguins = load_penguins()
+    assert penguins.X.shape == (342, 4) and penguins.y.shape == (342,)
+    assert penguins.feature_names == ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
+    assert penguins.class_names == ("Adelie", "Chinstrap", "Gentoo")
+    assert np.all(np.isfinite(penguins.X))
+    # 152 Adelie, 68 Chinstrap, 124 Gentoo in the file; one Adelie and one Gentoo were not measured
+    np.testing.assert_array_equal(np.bincount(penguins.y), [151, 68, 123])
+    low, high = penguins.X.min(axis=0), penguins.X.max(axis=0)
+    assert np.all(low > [30, 13, 170, 2500]) and np.all(high < [60, 22, 232, 6400])
+    # Gentoo are the heaviest species on average
+    masses = [penguins.X[penguins.y == k, 3].mean() for k in range(3)]
+    assert np.argmax(masses) == 2
+
+
+def test_penguins_ship_with_licence_and_readme_and_stay_small():
+    folder = resources.files("descent").joinpath("datasets")
+    assert len(folder.joinpath("penguins.csv").read_bytes()) < 100_000
+    assert "CC0" in folder.joinpath("LICENSE").read_text(encoding="utf-8")
+    readme = folder.joinpath("README.md").read_text(encoding="utf-8")
+    assert "CC0" in readme and "10.1371/journal.pone.0090081" in readme
+
+
+@pytest.mark.parametrize(("call", "name"), [
+    (lambda: make_line(n=0), "n"),
+    (lambda: make_line(noise=-1.0), "noise"),
+    (lambda: make_line(n=5, outliers=6), "outliers"),
+    (lambda: make_line(slope=np.inf), "slope"),
+    (lambda: make_blobs(n_classes=1), "n_classes"),
+    (lambda: make_blobs(spread=-0.1), "spread"),
+    (lambda: make_moons(n=2.0), "n"),
+    (lambda: make_moons(noise=np.nan), "noise"),
+    (lambda: standardize(np.zeros(3)), "X"),
+])
+def test_bad_arguments_raise_value_error_naming_them(call, name):
+    with pytest.raises(ValueError, match=f"^{name}"):
+        call()
