@@ -26,7 +26,7 @@ def test_global_norm_is_absolutely_homogeneous(a, c):
 
 @pytest.mark.parametrize("bad", [0.0, -2.0, float("nan"), "two"])
 def test_global_norm_refuses_a_norm_type_that_is_not_positive(bad):
-    with pytest.raises(ValueError, match="^norm_type="):
+    with pytest.raises(ValueError, match=r"^norm_type="):
         global_norm(np.ones(2), norm_type=bad)
 
 

@@ -90,7 +90,7 @@ def test_minibatches_shuffle_and_a_generator_gives_a_new_order_each_epoch():
     np.testing.assert_array_equal(order[0], order[1])  # same integer seed, same order
     assert not np.array_equal(order[0], y)  # shuffled
     rng = np.random.default_rng(0)
-    first, second = ([y_b for _, y_b in minibatches(X, y, 50, rng)][0] for _ in range(2))
+    first, second = (next(y_b for _, y_b in minibatches(X, y, 50, rng)) for _ in range(2))
     assert not np.array_equal(first, second)
 
 

@@ -177,7 +177,7 @@ def test_bad_labels_are_reported_by_the_loss():
 
 
 def test_params_of_the_wrong_kind_raise_value_error():
-    with pytest.raises(ValueError, match="dict returned by model.init"):
+    with pytest.raises(ValueError, match=r"dict returned by model\.init"):
         linear_regression().predict({"w1": np.zeros(2)}, np.zeros((1, 2)))
 
 

@@ -124,7 +124,9 @@ def test_a_schedule_is_called_with_the_step_index_from_zero(name):
 
 @pytest.mark.parametrize("make", [optim.sgd, optim.adagrad, optim.rmsprop, optim.adam, optim.adamw])
 def test_a_constant_schedule_equals_a_float_learning_rate(make):
-    grad = lambda p: np.sin(p) + p
+    def grad(p):
+        return np.sin(p) + p
+
     by_float, _ = run(make(lr=0.05), np.linspace(-1, 1, 5), grad, steps=20)
     by_schedule, _ = run(make(lr=lambda step: 0.05), np.linspace(-1, 1, 5), grad, steps=20)
     np.testing.assert_array_equal(by_float, by_schedule)
@@ -213,7 +215,7 @@ def test_a_schedule_that_returns_a_negative_rate_is_reported_with_its_step():
     state = opt.init(np.zeros(1))
     _, state = opt.update(np.ones(1), state, np.zeros(1))
     _, state = opt.update(np.ones(1), state, np.zeros(1))
-    with pytest.raises(ValueError, match="lr=-0.1.*step 2"):
+    with pytest.raises(ValueError, match=r"lr=-0\.1.*step 2"):
         opt.update(np.ones(1), state, np.zeros(1))
 
 

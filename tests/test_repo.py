@@ -2,6 +2,8 @@
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
@@ -54,3 +56,11 @@ def test_nbgrader_uses_solutions_and_exercises_in_the_course_root(tmp_path, monk
     assert Path(course.format_path(course.source_directory, ".", "01_x")) == ROOT / "solutions" / "01_x"
     assert Path(course.format_path(course.release_directory, ".", "01_x")) == ROOT / "exercises" / "01_x"
     assert config.ExecutePreprocessor.timeout > 0
+
+
+def test_python_code_is_lint_clean():
+    """ruff with the rules in pyproject.toml: unused imports, undefined names, line length, common bugs."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([ruff, "check", "--output-format", "concise", "src", "tests", "benchmarks"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -140,7 +140,8 @@ def apply_updates(params: Tree, updates: Tree) -> Tree:
     def add(p, u):
         if np.shape(p) != np.shape(u):
             raise ValueError(f"updates of shape {np.shape(u)} do not match params of shape {np.shape(p)}.")
-        return np.add(p, u, dtype=np.result_type(p))
+        out = np.empty_like(p, dtype=np.result_type(p, 1.0))  # p's float dtype; 0-d stays an array
+        return np.add(p, u, out=out)
 
     return tree_map(add, params, updates)
 

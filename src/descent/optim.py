@@ -8,7 +8,7 @@ optimiser  chain (a part in brackets is present only when its option is on)
 =========  ==================================================================================================
 sgd        [scale(-1)] → [add_decayed_weights(λ)] → [trace(μ, τ, nesterov)] → scale_by_learning_rate(α)
 adagrad    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_adagrad(s₀, ε) → scale_by_learning_rate(α/(1+(t-1)η))
-rmsprop    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_rms(ρ, ε, centered) → [trace(μ)] → scale_by_learning_rate(α)
+rmsprop    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_rms(ρ, ε, centered) → [trace(μ)] → scale_by_learning_rate
 adam       [scale(-1)] → [add_decayed_weights(λ)] → scale_by_adam(β₁, β₂, ε, amsgrad) → scale_by_learning_rate(α)
 adamw      [scale(-1)] → scale_by_adam(β₁, β₂, ε, amsgrad) → [add_decayed_weights(λ)] → scale_by_learning_rate(α)
 =========  ==================================================================================================
@@ -56,7 +56,8 @@ def scale(factor: float) -> GradientTransformation:
 
 
 def add_decayed_weights(weight_decay: float = 0.0) -> GradientTransformation:
-    r"""Add the gradient of an L2 penalty :math:`\tfrac{\lambda}{2}\|\theta\|^2`: :math:`u \leftarrow u + \lambda\theta`.
+    r"""Add the gradient of an L2 penalty :math:`\tfrac{\lambda}{2}\|\theta\|^2`, i.e.
+    :math:`u \leftarrow u + \lambda\theta`.
 
     Placed before a normaliser (Adam) this is PyTorch's ``weight_decay``; placed after it, it is AdamW's
     decoupled weight decay (Loshchilov & Hutter, 2019, https://arxiv.org/abs/1711.05101).
@@ -165,7 +166,8 @@ def scale_by_rms(alpha: float = 0.99, eps: float = 1e-8, centered: bool = False)
 
     .. math:: v_t = \rho v_{t-1} + (1-\rho) g_t^2, \qquad u_t = \frac{g_t}{\sqrt{v_t} + \varepsilon} ,
 
-    with ρ = ``alpha``; centered, :math:`\bar g_t = \rho \bar g_{t-1} + (1-\rho) g_t` and :math:`v_t - \bar g_t^2` replaces
+    with ρ = ``alpha``; centered, :math:`\bar g_t = \rho \bar g_{t-1} + (1-\rho) g_t` and
+    :math:`v_t - \bar g_t^2` replaces
     :math:`v_t` under the root (an estimate of the variance instead of the second moment). Buffers start at 0.
 
     >>> t = scale_by_rms(alpha=0.5)
@@ -221,7 +223,9 @@ def scale_by_adam(betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
     eps = _checks.number("eps", eps, low=0.0)
 
     def init(params):
-        zeros = lambda: tree_map(np.zeros_like, params)
+        def zeros():
+            return tree_map(np.zeros_like, params)
+
         return ScaleByAdamState(0, zeros(), zeros(), zeros() if amsgrad else None)
 
     def update(grads, state, params=None):
@@ -233,7 +237,7 @@ def scale_by_adam(betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
         bias2_sqrt = (1.0 - beta2**count) ** 0.5
 
         def direction(m, v):  # m̂ / (√v̂ + ε) = (m / (√v + ε√(1-β₂ᵗ))) · √(1-β₂ᵗ) / (1-β₁ᵗ)
-            out = np.sqrt(v)
+            out = np.sqrt(v, out=np.empty_like(v))
             out += eps * bias2_sqrt
             np.divide(m, out, out=out)
             out *= bias2_sqrt / bias1
@@ -423,7 +427,7 @@ def _check_leaf(grad, param) -> None:
 
 def _normalise(grad: np.ndarray, square: np.ndarray, eps: float) -> np.ndarray:
     """grad / (√square + ε) in a single new array."""
-    out = np.sqrt(square)
+    out = np.sqrt(square, out=np.empty_like(square))
     out += eps
     return np.divide(grad, out, out=out)
 
@@ -437,11 +441,12 @@ def _accumulate(out: np.ndarray, value: np.ndarray, weight: float) -> np.ndarray
 def _ema(average: np.ndarray, value: np.ndarray, decay: float, *, square: bool = False) -> np.ndarray:
     """One step of an exponential moving average, decay·average + (1 − decay)·value (of value² if ``square``),
     computed as average + (1 − decay)·(value − average) into a single new array (memory traffic is what costs)."""
+    out = np.empty_like(average)  # an array even for 0-d parameters, where ufuncs would return a scalar
     if square:
-        out = np.multiply(value, value)
+        np.multiply(value, value, out=out)
         out -= average
     else:
-        out = np.subtract(value, average)
+        np.subtract(value, average, out=out)
     out *= 1.0 - decay
     out += average
     return out

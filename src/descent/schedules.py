@@ -256,7 +256,7 @@ def join_schedules(schedules: Sequence[Schedule], milestones: Sequence[int]) -> 
         raise ValueError("schedules=[] is invalid: schedules must hold at least one schedule.")
     for i, schedule in enumerate(schedules):
         if not callable(schedule):
-            raise ValueError(  # noqa: TRY004 (the project raises ValueError for all bad input)
+            raise ValueError(
                 f"schedules[{i}]={schedule!r} is invalid: each schedule must be a callable step -> lr."
             )
     if len(milestones) != len(schedules) - 1:
