@@ -6,7 +6,7 @@ public is importable from the top level, e.g. ``from descent import adam, cosine
 module's docstring says what lives in it.
 """
 
-from . import clipping, data, landscapes, losses, models, numerics, optim, schedules, train
+from . import clipping, data, feedback, landscapes, losses, models, numerics, optim, schedules, train
 from .base import GradientTransformation, apply_updates, chain, global_norm
 from .clipping import clip_by_global_norm, clip_by_value, clip_grad_norm
 from .data import load_penguins, make_blobs, make_line, make_moons, minibatches, standardize
