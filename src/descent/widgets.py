@@ -1,0 +1,518 @@
+r"""Explorers: figures with sliders whose callback is a pure, testable function of the slider values.
+
+An :class:`Explorer` holds a matplotlib figure ``fig``, its ``sliders`` (name → :class:`Slider`) and
+``update(**values)``, which redraws the figure for those values and returns it. ``update`` moves the existing
+artists (``set_data``, ``set_text``) and rebuilds only what really changes (the contours when the landscape
+changes), so a callback costs a few milliseconds plus matplotlib's rendering of the figure (see
+``benchmarks/bench_widgets.py``). Values not passed keep their current setting; a value outside its slider's
+range raises ``ValueError``. ``show()`` puts ipywidgets sliders above the figure for a live notebook;
+``frames(name, values)`` yields the figure for each value of one slider, for static pages.
+
+The numbers drawn come from :mod:`descent` (losses, landscapes, optim, train): each explorer's computation is
+a pure function that returns numbers (:func:`loss_readout`, :func:`gradient_descent`, :func:`stability`),
+tested against the library, and the explorer only draws them.
+
+>>> loss_readout(pred=2.0, target=0.0, delta=1.0)["MSE"]
+(4.0, 4.0)
+
+matplotlib is imported by this module (and by :mod:`descent.plots`) only, and ipywidgets only inside
+``show()``, so ``import descent`` stays NumPy-only.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from . import _checks, plots
+from .landscapes import LANDSCAPES, Landscape, ill_conditioned
+from .losses import binary_cross_entropy_with_logits, hinge, huber, mae, mse
+from .optim import sgd
+from .plots import OKABE_ITO
+from .train import DivergenceWarning, Trajectory, minimize
+
+__all__ = [
+    "Explorer",
+    "Slider",
+    "descent_explorer",
+    "gradient_descent",
+    "learning_rate_explorer",
+    "loss_explorer",
+    "loss_readout",
+    "stability",
+    "window_point",
+]
+
+
+class Slider(NamedTuple):
+    """One control of an explorer: a number between ``min`` and ``max`` in steps of ``step`` (in decades,
+    i.e. powers of 10, when ``log``), or, when ``options`` is given, a dropdown over ``options`` (then
+    ``min``, ``max`` and ``step`` are ``None``). ``value`` is the current setting. An integer ``step`` makes
+    an integer slider."""
+
+    min: float | None
+    max: float | None
+    step: float | None
+    value: object
+    log: bool = False
+    description: str = ""
+    options: tuple | None = None
+
+    def check(self, name: str, value):
+        """Return ``value`` if this slider can take it, else raise ``ValueError`` naming the slider."""
+        if self.options is not None:
+            if value not in self.options:
+                raise ValueError(f"{name}={value!r} is invalid: {name} must be one of "
+                                 + ", ".join(repr(option) for option in self.options) + ".")
+            return value
+        integer = isinstance(self.step, int)
+        kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+        if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
+            kind = "an integer" if integer else "a number"
+            raise ValueError(f"{name}={value!r} is invalid: {name} must be {kind} "
+                             f"in [{self.min:g}, {self.max:g}].")
+        slack = 1e-9 * (abs(self.max) + abs(self.min))  # a log slider's 10**x may round just outside
+        if not self.min - slack <= value <= self.max + slack:
+            raise ValueError(f"{name}={value!r} is invalid: {name} must be in [{self.min:g}, {self.max:g}].")
+        return int(value) if integer else float(min(max(value, self.min), self.max))
+
+    def sweep(self, n: int = 7) -> list:
+        """``n`` values across the whole range, both ends included (every option of a dropdown).
+
+        >>> Slider(1e-3, 1.0, 0.1, 0.1, log=True).sweep(4)
+        [0.001, 0.01, 0.1, 1.0]
+        """
+        if self.options is not None:
+            return list(self.options)
+        if isinstance(self.step, int):
+            return sorted({round(float(v)) for v in np.linspace(self.min, self.max, n)})
+        space = np.geomspace if self.log else np.linspace
+        return [float(v) for v in space(self.min, self.max, n)]
+
+
+@dataclass(eq=False)
+class Explorer:
+    """A figure with sliders. ``update(**values)`` is the slider callback: it redraws ``fig`` for the given
+    values (the others keep their current setting) and returns it. ``alt`` describes the figure in words,
+    for alt text. Made by :func:`loss_explorer`, :func:`descent_explorer` and :func:`learning_rate_explorer`.
+    """
+
+    fig: object
+    sliders: dict[str, Slider]
+    draw: Callable[..., None] = field(repr=False)
+    alt: str = ""
+
+    @property
+    def values(self) -> dict:
+        """The current setting of every slider."""
+        return {name: slider.value for name, slider in self.sliders.items()}
+
+    def update(self, **values):
+        """Redraw the figure for ``values`` (slider name → value; missing ones keep their current value)."""
+        unknown = set(values) - set(self.sliders)
+        if unknown:
+            raise ValueError(f"{', '.join(sorted(unknown))} is not a slider of this explorer: the sliders "
+                             f"are {', '.join(self.sliders)}.")
+        checked = {name: self.sliders[name].check(name, value) for name, value in values.items()}
+        self.sliders = {name: slider._replace(value=checked.get(name, slider.value))
+                        for name, slider in self.sliders.items()}
+        self.draw(**self.values)
+        return self.fig
+
+    def frames(self, name: str, values: Iterable) -> Iterator:
+        """Yield the figure once for each value of slider ``name`` (the other sliders stay as they are)."""
+        for value in values:
+            yield self.update(**{name: value})
+
+    def to_jshtml(self, name: str, n: int = 20) -> str:
+        """An HTML/JavaScript animation sweeping slider ``name`` over ``n`` values (no kernel needed)."""
+        from matplotlib.animation import FuncAnimation
+
+        values, before = self.sliders[name].sweep(n), self.values
+        animation = FuncAnimation(self.fig, lambda i: self.update(**{name: values[i]}), frames=len(values))
+        try:
+            return animation.to_jshtml(default_mode="once")
+        finally:
+            self.update(**before)
+
+    def widget(self, continuous_update: bool = False):
+        """The ipywidgets version: the sliders above an ``Output`` with the figure, redrawn on each change.
+
+        Each redraw sends a new PNG to the browser, so by default a slider reports its value when you let go
+        of it (``continuous_update=False``); with ``True`` the figure follows the drag, and lags behind it on
+        a slow machine."""
+        import ipywidgets as w
+        from IPython.display import display
+
+        controls = {name: _control(name, slider, continuous_update) for name, slider in self.sliders.items()}
+        out = w.Output()
+
+        def render(change=None):
+            self.update(**{name: control.value for name, control in controls.items()})
+            with out:
+                out.clear_output(wait=True)
+                display(self.fig)
+
+        for control in controls.values():
+            control.observe(render, names="value")
+        render()
+        return w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), out])
+
+    def show(self, continuous_update: bool = False) -> None:
+        """Display :meth:`widget` in the notebook (works with the inline backend and headless kernels)."""
+        from IPython.display import display
+
+        display(self.widget(continuous_update))
+
+
+def _control(name: str, slider: Slider, continuous_update: bool):
+    import ipywidgets as w
+
+    common = {"description": slider.description or name, "continuous_update": continuous_update,
+              "style": {"description_width": "initial"}}
+    if slider.options is not None:
+        return w.Dropdown(options=list(slider.options), value=slider.value, description=common["description"],
+                          style=common["style"])
+    if slider.log:
+        return w.FloatLogSlider(value=slider.value, base=10, min=math.log10(slider.min),
+                                max=math.log10(slider.max), step=slider.step, readout_format=".3g", **common)
+    if isinstance(slider.step, int):
+        return w.IntSlider(value=slider.value, min=slider.min, max=slider.max, step=slider.step, **common)
+    return w.FloatSlider(value=slider.value, min=slider.min, max=slider.max, step=slider.step, **common)
+
+
+def _figure(height: float, strip: bool = False):
+    """Two panels side by side (and a thin full-width strip below them if ``strip``), in a figure that is not
+    in pyplot's list of open figures, so that the inline backend does not show it a second time."""
+    # Made via pyplot, which loads the backend (inline: PNG display), and outside the style context, whose exit
+    # would otherwise turn interactive mode off.
+    fig = plt.figure(figsize=(plots.WIDTH, height), dpi=plots.STYLE["figure.dpi"])
+    plt.close(fig)
+    FigureCanvasAgg(fig)  # closing left a canvas that cannot draw; Agg renders for display and savefig
+    with plt.rc_context(plots.STYLE):
+        if not strip:
+            return fig, fig.subplots(1, 2)
+        grid = fig.add_gridspec(2, 2, height_ratios=(1, 0.08))
+        return fig, (fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :]))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Chapter 1: loss functions
+
+
+def loss_readout(pred: float, target: float, delta: float = 1.0) -> dict[str, tuple[float, float]]:
+    r"""Value and slope :math:`(L, \partial L / \partial \hat y)` of every loss at one prediction, from
+    :mod:`descent.losses`: MSE, MAE and Huber (with ``delta``) of ``pred`` against ``target``, and the
+    classification losses of the logit :math:`z =` ``pred`` for a positive example (BCE with logits with
+    :math:`y = 1`, hinge with :math:`y = +1`).
+
+    >>> readout = loss_readout(pred=0.5, target=2.0, delta=1.0)
+    >>> readout["MSE"], readout["MAE"], readout["Huber"]
+    ((2.25, -3.0), (1.5, -1.0), (1.0, -1.0))
+    >>> readout["hinge"]
+    (0.5, -1.0)
+    """
+    p, y = np.array([pred], dtype=float), np.array([target], dtype=float)
+    return {name: _value_and_slope(loss(p, y, delta)) for name, loss in _LOSSES.items()}
+
+
+def _value_and_slope(loss: tuple[float, np.ndarray]) -> tuple[float, float]:
+    return float(loss[0]), float(loss[1][0])
+
+
+_LOSSES = {  # name: loss of (pred, target, delta), all from descent.losses
+    "MSE": lambda p, y, delta: mse(p, y),
+    "MAE": lambda p, y, delta: mae(p, y),
+    "Huber": huber,
+    "BCE with logits": lambda p, y, delta: binary_cross_entropy_with_logits(p, np.ones_like(p)),
+    "hinge": lambda p, y, delta: hinge(p, np.ones_like(p)),
+}
+REGRESSION, CLASSIFICATION = ("MSE", "MAE", "Huber"), ("BCE with logits", "hinge")
+_ERRORS = np.linspace(-6.0, 6.0, 161)  # prediction - target: covers every pred and target of the sliders
+
+
+@lru_cache(maxsize=64)
+def _curve(name: str, delta: float) -> np.ndarray:
+    """The loss ``name`` at each error in ``_ERRORS`` (regression) or logit (classification), from
+    :func:`loss_readout`; regression losses depend on the prediction only through the error, so one curve
+    serves every target."""
+    loss, zero = _LOSSES[name], np.zeros(1)
+    return np.array([loss(np.array([e]), zero, delta)[0] for e in _ERRORS])
+
+
+_STYLES = {"MSE": "-", "MAE": "--", "Huber": "-.", "BCE with logits": "-", "hinge": "--"}
+
+
+def _key(ax, lines) -> None:
+    """A one-row legend drawn from plain lines and texts: a ``Legend`` costs more to render than everything
+    else in the panel."""
+    x = 0.04
+    for line in lines:
+        ax.plot([x, x + 0.08], [0.94, 0.94], line.get_linestyle(), color=line.get_color(),
+                transform=ax.transAxes)
+        ax.text(x + 0.1, 0.94, line.get_label(), transform=ax.transAxes, va="center", fontsize=9)
+        x += 0.16 + 0.022 * len(line.get_label())
+
+
+def _readout_text(readout: dict, names) -> str:
+    rows = [f"{'':<16}{'loss':>8}{'slope':>9}"]
+    rows += [f"{name:<16}{readout[name][0]:>8.3f}{readout[name][1]:>9.3f}" for name in names]
+    return "\n".join(rows)
+
+
+def loss_explorer() -> Explorer:
+    """Chapter 1's explorer: every loss's value and slope at once.
+
+    Sliders ``pred`` (the prediction :math:`\\hat y`), ``target`` (:math:`y`) and ``delta`` (Huber's
+    :math:`\\delta`). Left: MSE, MAE and Huber against the prediction for the current target, each with a dot
+    at the current prediction and its tangent, whose slope is the gradient. Right: BCE with logits and hinge
+    against the logit :math:`z` of a positive example, with a dot at :math:`z =` ``pred``. Below each panel,
+    the value and slope of every loss (:func:`loss_readout`).
+    """
+    fig, (left, right) = _figure(4.4)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.36, wspace=0.25)
+    colors = dict(zip(REGRESSION + CLASSIFICATION, plots.PALETTE, strict=False))
+    artists = {}
+    for ax, names in ((left, REGRESSION), (right, CLASSIFICATION)):
+        for name in names:
+            curve, = ax.plot([], [], _STYLES[name], color=colors[name], label=name)
+            tangent, = ax.plot([], [], ":", color=colors[name], linewidth=1.5)
+            dot, = ax.plot([], [], "o", color=colors[name], markeredgecolor="black", zorder=4)
+            artists[name] = (curve, tangent, dot)
+        _key(ax, [artists[name][0] for name in names])
+    target_line = left.axvline(0.0, color="black", linewidth=0.8)
+    left.set(xlim=(-3.5, 3.5), ylim=(-0.5, 6.5), xlabel=r"prediction $\hat y$", ylabel="loss",
+             title="regression: loss of one prediction")
+    right.set(xlim=(-3.5, 3.5), ylim=(-0.5, 4.5), xlabel=r"logit $z$ (positive example, $y = 1$)",
+              title="classification: loss of one logit")
+    texts = [fig.text(x, 0.02, "", family="monospace", fontsize=9, va="bottom") for x in (0.08, 0.56)]
+    for name in CLASSIFICATION:  # these curves do not depend on any slider
+        artists[name][0].set_data(_ERRORS, _curve(name, 1.0))
+
+    def draw(pred, target, delta):
+        for name in REGRESSION:
+            artists[name][0].set_data(_ERRORS + target, _curve(name, delta if name == "Huber" else 1.0))
+        target_line.set_xdata([target, target])
+        readout = loss_readout(pred, target, delta)
+        span = np.array([pred - 0.75, pred + 0.75])
+        for name, (value, slope) in readout.items():
+            _, tangent, dot = artists[name]
+            tangent.set_data(span, value + slope * (span - pred))
+            dot.set_data([pred], [value])
+        texts[0].set_text(f"ŷ = {pred:.2f}, y = {target:.2f}, δ = {delta:.2f}\n"
+                          + _readout_text(readout, REGRESSION))
+        texts[1].set_text(f"z = {pred:.2f}, y = 1\n" + _readout_text(readout, CLASSIFICATION))
+
+    sliders = {
+        "pred": Slider(-3.0, 3.0, 0.05, 1.5, description="prediction ŷ"),
+        "target": Slider(-2.0, 2.0, 0.05, 0.0, description="target y"),
+        "delta": Slider(0.1, 3.0, 0.05, 1.0, description="Huber δ"),
+    }
+    alt = ("Two panels. Left: mean squared error (a parabola), mean absolute error (a V) and the Huber loss "
+           "(a parabola near the target that turns into straight lines beyond delta) plotted against the "
+           "prediction, with a vertical line at the target; on each curve a dot marks the current prediction "
+           "and a dotted tangent shows the slope there. Right: binary cross-entropy with logits (a smooth "
+           "curve falling towards zero) and the hinge loss (a line reaching zero at z = 1) against the logit "
+           "of a positive example, with dots at the same value. Below, a table lists each loss's value and "
+           "slope.")
+    explorer = Explorer(fig, sliders, draw, alt)
+    explorer.update()
+    return explorer
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Chapters 2 and 3: gradient descent on a landscape
+
+
+def window_point(landscape: Landscape, u: float, v: float) -> np.ndarray:
+    r"""The point at fractions :math:`(u, v) \in [-1, 1]^2` of the landscape's plot window: :math:`-1` is the
+    left (bottom) edge, 0 the centre and :math:`+1` the right (top) edge.
+
+    >>> from descent.landscapes import rosenbrock
+    >>> rosenbrock().bounds, window_point(rosenbrock(), -1.0, 0.5)
+    (((-2.0, 2.0), (-1.0, 3.0)), array([-2.,  2.]))
+    """
+    (x_low, x_high), (y_low, y_high) = landscape.bounds
+    return np.array([x_low + x_high + u * (x_high - x_low), y_low + y_high + v * (y_high - y_low)]) / 2
+
+
+def gradient_descent(landscape: Landscape, x0, lr: float, steps: int) -> Trajectory:
+    r"""Plain gradient descent :math:`\theta_t = \theta_{t-1} - \alpha \nabla f(\theta_{t-1})`: the
+    :class:`~descent.train.Trajectory` of ``descent.train.minimize(descent.optim.sgd(lr), ...)``, with its
+    :class:`~descent.train.DivergenceWarning` silenced (a divergence is shown, not warned about: see
+    ``diverged_at``).
+
+    >>> run = gradient_descent(ill_conditioned(10.0), [1.0, 1.0], lr=0.3, steps=1000)
+    >>> run.diverged_at
+    511
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        return minimize(sgd(lr=lr), landscape, x0, steps)
+
+
+def stability(landscape: Landscape, lr: float) -> str:
+    r"""Whether gradient descent with step ``lr`` converges on a quadratic ``landscape``: it does exactly when
+    :math:`\alpha < 2/L`, with :math:`L` the largest curvature (``landscape.lipschitz``) and no direction of
+    negative curvature (Nesterov, *Lectures on Convex Optimization*, 2018, §2.1).
+
+    >>> stability(ill_conditioned(10.0), 0.15)
+    'lr = 0.15 < 2/L = 0.2: converges'
+    >>> stability(ill_conditioned(10.0), 0.3)
+    'lr = 0.3 > 2/L = 0.2: diverges'
+    """
+    limit = 2 / landscape.lipschitz
+    if np.linalg.eigvalsh(landscape.hessian)[0] < 0:
+        return f"lr = {lr:.3g}: negative curvature, so gradient descent runs away at any lr"
+    if math.isclose(lr, limit, rel_tol=1e-12):
+        return f"lr = 2/L = {limit:.3g}: on the edge, the steepest direction oscillates forever"
+    relation, verdict = ("<", "converges") if lr < limit else (">", "diverges")
+    return f"lr = {lr:.3g} {relation} 2/L = {limit:.3g}: {verdict}"
+
+
+def _loss_limits(losses: np.ndarray, scale: str) -> tuple[float, float]:
+    """y-limits that show every loss with a margin. Losses of exactly 0 fall off the bottom of a log axis, and
+    the axis stops at ±1e200 (a diverging run can reach 1e308, where the tick locators overflow)."""
+    if scale == "log":
+        positive = losses[losses > 0]
+        low, high = (positive.min() / 3, positive.max() * 3) if positive.size else (1e-3, 1.0)
+    else:
+        low, high = losses.min(), losses.max()
+        low, high = low - 0.1 * max(abs(low), 1.0), high + 0.1 * max(abs(high), 1.0)
+    return tuple(np.clip([low, high], -1e200, 1e200).tolist())
+
+
+class _LandscapePanels:
+    """Contours and trajectory on the left, loss against step on the right: what chapters 2 and 3 share.
+    The contours are rebuilt only when the landscape changes."""
+
+    def __init__(self, contour_ax, loss_ax):
+        self.contour_ax, self.loss_ax, self.name, self.contours = contour_ax, loss_ax, None, None
+        color = OKABE_ITO["vermillion"]
+        self.path = plots.trajectory(np.zeros((1, 2)), contour_ax, color=color)
+        self.curve, = loss_ax.plot([], [], "-", color=color)
+        self.alarm = contour_ax.text(0.5, 0.5, "", transform=contour_ax.transAxes, ha="center", va="center",
+                                     color="white", fontsize=11, zorder=6,
+                                     bbox={"facecolor": color, "edgecolor": "none", "alpha": 0.9})
+        loss_ax.set(xlabel="step $t$", ylabel=r"loss $f(\theta_t)$")
+
+    def set_landscape(self, landscape: Landscape) -> None:
+        if landscape.name == self.name:
+            return
+        if self.contours is not None:
+            for artist in filter(None, self.contours):
+                artist.remove()
+        self.name, self.contours = landscape.name, plots.contour(landscape, self.contour_ax, lines=False)
+        unbounded = len(landscape.minimum) == 0  # the saddle: losses go negative
+        self.loss_ax.set_ylim(1e-3, 1.0)  # limits that suit either scale, until set_run sets the real ones
+        self.loss_ax.set_yscale("symlog" if unbounded else "log")
+        plots.few_ticks(self.loss_ax)  # set_yscale reset the locators
+
+    def set_run(self, run: Trajectory, steps: int) -> None:
+        plots.set_trajectory(self.path, run.params)
+        self.curve.set_data(np.arange(len(run.losses)), run.losses)
+        self.loss_ax.set_xlim(0, max(steps, 1))
+        self.loss_ax.set_ylim(*_loss_limits(run.losses, self.loss_ax.get_yscale()))
+        self.alarm.set_text("" if run.diverged_at is None else f"diverged at step {run.diverged_at}")
+        self.alarm.set_visible(run.diverged_at is not None)
+
+
+def descent_explorer() -> Explorer:
+    """Chapter 2's explorer: plain gradient descent on a landscape of your choice.
+
+    Sliders: ``landscape`` (a dropdown over :data:`descent.landscapes.LANDSCAPES`, each with its default
+    arguments), the start ``x0``, ``y0`` as fractions of the plot window (:func:`window_point`: −1 is the
+    left/bottom edge, +1 the right/top edge; the title shows the actual start), ``lr`` (log scale, 1e-4 to 1)
+    and ``steps`` (1 to 200). Left: the contours with the path of :func:`gradient_descent`; right: the loss
+    against the step on a log axis. A run that diverges stops there and says "diverged at step k".
+    """
+    fig, (left, right) = _figure(plots.HEIGHT + 0.3)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.86, bottom=0.15, wspace=0.3)
+    panels = _LandscapePanels(left, right)
+    landscapes = {name: factory() for name, factory in LANDSCAPES.items()}
+
+    def draw(landscape, x0, y0, lr, steps):
+        surface = landscapes[landscape]
+        panels.set_landscape(surface)
+        start = window_point(surface, x0, y0)
+        run = gradient_descent(surface, start, lr, steps)
+        panels.set_run(run, steps)
+        left.set_title(f"{landscape}: start ({start[0]:.2f}, {start[1]:.2f}), lr = {lr:.3g}")
+        done = len(run.losses) - 1
+        right.set_title(f"diverged at step {run.diverged_at}" if run.diverged_at else
+                        f"loss after {done} steps: {run.losses[-1]:.3g}")
+
+    sliders = {
+        "landscape": Slider(None, None, None, "quadratic", description="landscape",
+                            options=tuple(LANDSCAPES)),
+        "x0": Slider(-1.0, 1.0, 0.05, -0.8, description="start x (window fraction)"),
+        "y0": Slider(-1.0, 1.0, 0.05, 0.8, description="start y (window fraction)"),
+        "lr": Slider(1e-4, 1.0, 0.05, 0.1, log=True, description="learning rate α"),
+        "steps": Slider(1, 200, 1, 50, description="steps"),
+    }
+    alt = ("Two panels. Left: filled contour map of the chosen landscape, darker where the loss is "
+           "lower, with stars on its global minima and the path of gradient descent drawn as a line of dots "
+           "from an open circle at the start to a cross at the last step. Right: the loss at each step on a "
+           "logarithmic axis. When the run diverges, a label reads 'diverged at step k'.")
+    explorer = Explorer(fig, sliders, draw, alt)
+    explorer.update()
+    return explorer
+
+
+def learning_rate_explorer(landscape: Landscape | None = None, x0=None, steps: int = 50) -> Explorer:
+    """Chapter 3's explorer: one learning-rate slider on a quadratic, with the critical value 2/L marked.
+
+    ``landscape`` must have a constant Hessian (``quadratic``, ``ill_conditioned``, ``saddle``); the default
+    is ``ill_conditioned(kappa=10)``, where :math:`2/L = 0.2`. The log slider ``lr`` runs from
+    :math:`0.01 \\cdot 2/L` to :math:`2.5 \\cdot 2/L`. Left: contours and the path of ``steps`` steps of
+    :func:`gradient_descent` from ``x0`` (default: 3/4 of the way to the window's top-left corner); right: the
+    loss (log axis); below: the lr axis with the stable range, the value 2/L and the current lr, and the
+    verdict of :func:`stability` in the title.
+    """
+    landscape = ill_conditioned(kappa=10.0) if landscape is None else landscape
+    steps = _checks.integer("steps", steps, low=1)
+    limit = 2 / landscape.lipschitz  # raises a clear ValueError for a landscape without a constant Hessian
+    start = window_point(landscape, -0.75, 0.75) if x0 is None else np.asarray(x0, dtype=float)
+    low, high = limit / 100, limit * 2.5
+    fig, (left, right, strip) = _figure(plots.HEIGHT + 0.9, strip=True)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.12, wspace=0.3, hspace=0.55)
+    panels = _LandscapePanels(left, right)
+    panels.set_landscape(landscape)
+    strip.set(xscale="log", xlim=(low, high), ylim=(0, 1), yticks=[])
+    strip.axvspan(low, limit, color=OKABE_ITO["bluish_green"], alpha=0.25)
+    strip.axvspan(limit, high, color=OKABE_ITO["vermillion"], alpha=0.25)
+    strip.axvline(limit, color="black", linewidth=1.2)
+    strip.text(limit, 1.15, f"2/L = {limit:.3g}", ha="center", va="bottom", fontsize=9,
+               transform=strip.get_xaxis_transform())
+    strip.set_xlabel("learning rate α (log scale): green converges, red diverges")
+    strip.spines[["left"]].set_visible(False)
+    plots.few_ticks(strip).set_yticks([])
+    marker, = strip.plot([], [], "v", color="black", markersize=10, clip_on=False)
+
+    def draw(lr):
+        run = gradient_descent(landscape, start, lr, steps)
+        panels.set_run(run, steps)
+        marker.set_data([lr], [0.5])
+        fig.suptitle(stability(landscape, lr), fontsize=11)
+        left.set_title(f"{landscape.name}: {steps} steps")
+        right.set_title(f"diverged at step {run.diverged_at}" if run.diverged_at else
+                        f"loss after {steps} steps: {run.losses[-1]:.3g}")
+
+    value = float(round(0.75 * limit, 12))
+    sliders = {"lr": Slider(low, high, 0.02, value, log=True, description="learning rate α")}
+    alt = (f"Three parts. Left: contour map of the {landscape.name} landscape with the path of {steps} "
+           "steps of gradient descent. Right: the loss at each step on a logarithmic axis, falling when the "
+           "learning rate is below 2/L and rising when it is above. Bottom: a learning-rate axis on a log "
+           f"scale, green below the critical value 2/L = {limit:.3g} and red above it, with a triangle at "
+           "the current learning rate. The title states whether the current rate converges.")
+    explorer = Explorer(fig, sliders, draw, alt)
+    explorer.update()
+    return explorer

@@ -1,0 +1,343 @@
+"""Explorers: every slider swept headlessly, descent's numbers, pure redraws, clear errors, widgets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+
+from descent import losses
+from descent.landscapes import LANDSCAPES, ill_conditioned, quadratic, rosenbrock, saddle
+from descent.numerics import numerical_grad
+from descent.optim import sgd
+from descent.plots import OKABE_ITO
+from descent.train import minimize
+from descent.widgets import (
+    Explorer,
+    Slider,
+    descent_explorer,
+    gradient_descent,
+    learning_rate_explorer,
+    loss_explorer,
+    loss_readout,
+    stability,
+    window_point,
+)
+
+FACTORIES = [loss_explorer, descent_explorer, learning_rate_explorer]
+
+
+def drawn(explorer: Explorer) -> list:
+    """Everything the figure shows that an update can change: line data and texts."""
+    data = []
+    for ax in explorer.fig.axes:
+        data += [line.get_xydata().tolist() for line in ax.get_lines()]
+        data += [text.get_text() for text in ax.texts] + [ax.get_title()]
+    return data + [text.get_text() for text in explorer.fig.texts]
+
+
+def sweeps(factory, n=5):
+    """Every slider at ``n`` values across its range, both ends included, and every option of a dropdown."""
+    return [(name, value) for name, slider in factory().sliders.items() for value in slider.sweep(n)]
+
+
+# --- the pure computations agree with the library -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("pred, target, delta",
+                         [(1.5, 0.0, 1.0), (-3.0, 2.0, 0.1), (0.3, 0.3, 3.0), (3.0, -2.0, 2.0)])
+def test_loss_readout_is_descents_value_and_slope(pred, target, delta):
+    readout = loss_readout(pred, target, delta)
+    p, y, one = np.array([pred]), np.array([target]), np.array([1.0])
+    expected = {"MSE": losses.mse(p, y), "MAE": losses.mae(p, y), "Huber": losses.huber(p, y, delta),
+                "BCE with logits": losses.binary_cross_entropy_with_logits(p, one),
+                "hinge": losses.hinge(p, one)}
+    assert set(readout) == set(expected)
+    for name, (value, grad) in expected.items():
+        assert readout[name] == (value, grad[0])
+
+
+@pytest.mark.parametrize("pred", [-2.7, -0.4, 0.6, 2.2])
+def test_loss_readout_slopes_are_the_derivatives_of_the_values(pred):
+    for name, (_, slope) in loss_readout(pred, 0.25, 0.8).items():
+        def value(p, name=name):
+            return loss_readout(float(p), 0.25, 0.8)[name][0]
+
+        numeric = numerical_grad(value, np.array(pred))
+        assert slope == pytest.approx(float(numeric), abs=1e-6), name
+
+
+def test_gradient_descent_is_minimize_with_sgd_and_does_not_warn_on_divergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = minimize(sgd(lr=0.3), ill_conditioned(10.0), [1.0, 1.0], 600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = gradient_descent(ill_conditioned(10.0), [1.0, 1.0], lr=0.3, steps=600)
+    np.testing.assert_array_equal(run.params, expected.params)
+    assert run.diverged_at == expected.diverged_at is not None
+
+
+def test_window_point_maps_the_unit_square_onto_the_plot_window():
+    bowl = rosenbrock()
+    (x_low, x_high), (y_low, y_high) = bowl.bounds
+    assert window_point(bowl, -1, -1).tolist() == [x_low, y_low]
+    assert window_point(bowl, 1, 1).tolist() == [x_high, y_high]
+    assert window_point(bowl, 0, 0).tolist() == [(x_low + x_high) / 2, (y_low + y_high) / 2]
+
+
+@pytest.mark.parametrize("landscape",
+                         [ill_conditioned(10.0), ill_conditioned(3.0), quadratic([[2.0, 1.0], [1.0, 3.0]])])
+@pytest.mark.parametrize("fraction", [0.05, 0.5, 0.9, 0.99, 1.01, 1.2, 2.0])
+def test_stability_verdict_matches_what_gradient_descent_does(landscape, fraction):
+    lr = fraction * 2 / landscape.lipschitz
+    run = gradient_descent(landscape, [1.0, 1.0], lr, steps=2000)
+    converged = run.diverged_at is None and run.losses[-1] < 1e-3 * run.losses[0]
+    verdict = stability(landscape, lr)
+    assert verdict.endswith("converges") == converged
+    assert verdict.endswith("diverges") == (not converged)
+    assert f"2/L = {2 / landscape.lipschitz:.3g}" in verdict
+
+
+def test_stability_on_a_saddle_says_no_lr_helps():
+    assert "negative curvature" in stability(saddle(), 0.01)
+
+
+# --- every slider of every explorer, across its whole range -------------------------------------------------
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_every_slider_sweeps_without_error_or_warning_and_draws_finite_data(factory):
+    explorer = factory()
+    for name, value in sweeps(factory):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fig = explorer.update(**{name: value})
+            fig.canvas.draw()
+        assert fig is explorer.fig and explorer.values[name] == value
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                assert np.all(np.isfinite(line.get_xydata())), (name, value, line)
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_update_is_a_pure_function_of_the_slider_values(factory):
+    explorer = factory()
+    first = {name: slider.sweep(3)[1] for name, slider in explorer.sliders.items()}
+    other = {name: slider.sweep(3)[-1] for name, slider in explorer.sliders.items()}
+    explorer.update(**first)
+    before = drawn(explorer)
+    explorer.update(**other)
+    assert drawn(explorer) != before
+    explorer.update(**first)
+    assert drawn(explorer) == before
+    fresh = factory()
+    fresh.update(**first)
+    assert drawn(fresh) == before
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_missing_values_keep_the_current_setting(factory):
+    explorer = factory()
+    name, slider = next(iter(explorer.sliders.items()))
+    explorer.update(**{name: slider.sweep(3)[-1]})
+    values = explorer.values
+    explorer.update()
+    assert explorer.values == values
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_values_outside_a_slider_raise_a_value_error_naming_it(factory):
+    explorer = factory()
+    for name, slider in explorer.sliders.items():
+        bad = ["no such landscape"] if slider.options else [slider.max * 2 + 1, slider.min - 1, float("nan")]
+        for value in bad:
+            with pytest.raises(ValueError, match=f"^{name}="):
+                explorer.update(**{name: value})
+    with pytest.raises(ValueError, match="not a slider"):
+        explorer.update(colour="red")
+
+
+def test_integer_sliders_refuse_fractions():
+    with pytest.raises(ValueError, match=r"steps=2\.5 is invalid: steps must be an integer"):
+        descent_explorer().update(steps=2.5)
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_every_explorer_describes_its_figure_and_draws_in_okabe_ito_colours(factory):
+    explorer = factory()
+    assert len(explorer.alt) > 100
+    allowed = set(OKABE_ITO.values()) | {"#ffffff"}
+    for ax in explorer.fig.axes:
+        for line in ax.get_lines():
+            assert to_hex(line.get_color()).upper() in {c.upper() for c in allowed}
+
+
+# --- what each explorer shows -------------------------------------------------------------------------------
+
+
+def test_loss_explorer_dots_and_tangents_show_descents_values_and_slopes():
+    explorer = loss_explorer()
+    explorer.update(pred=-1.25, target=0.5, delta=0.7)
+    readout = loss_readout(-1.25, 0.5, 0.7)
+    lines = {line.get_label(): line for ax in explorer.fig.axes for line in ax.get_lines()}
+    for name, (value, slope) in readout.items():
+        curve = lines[name]
+        triples = zip(*[iter(curve.axes.get_lines())] * 3, strict=False)  # curve, tangent, dot of each loss
+        tangent, dot = next((t, d) for c, t, d in triples if c is curve)
+        assert dot.get_xydata().tolist() == [[-1.25, value]]
+        (x0, y0), (x1, y1) = tangent.get_xydata()
+        assert (y1 - y0) / (x1 - x0) == pytest.approx(slope)
+        assert f"{value:.3f}" in "".join(t.get_text() for t in explorer.fig.texts)
+    mse_curve = lines["MSE"].get_xydata()
+    np.testing.assert_allclose(mse_curve[:, 1], (mse_curve[:, 0] - 0.5) ** 2)
+
+
+def trajectory_lines(explorer):
+    contour_ax, loss_ax = explorer.fig.axes[:2]
+    path = next(line for line in contour_ax.get_lines() if line.get_linestyle() == "-")
+    return path.get_xydata(), loss_ax.get_lines()[0].get_ydata()
+
+
+@pytest.mark.parametrize("name", list(LANDSCAPES))
+def test_descent_explorer_draws_the_run_of_gradient_descent(name):
+    explorer = descent_explorer()
+    explorer.update(landscape=name, x0=0.4, y0=-0.6, lr=0.003, steps=40)
+    landscape = LANDSCAPES[name]()
+    run = gradient_descent(landscape, window_point(landscape, 0.4, -0.6), 0.003, 40)
+    path, curve = trajectory_lines(explorer)
+    np.testing.assert_array_equal(path, run.params)
+    np.testing.assert_array_equal(curve, run.losses)
+    assert explorer.fig.axes[0].get_xlim() == landscape.bounds[0]
+
+
+def test_descent_explorer_reports_divergence_instead_of_warning():
+    explorer = descent_explorer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explorer.update(landscape="himmelblau", x0=1.0, y0=1.0, lr=1.0, steps=200)
+    landscape = LANDSCAPES["himmelblau"]()
+    run = gradient_descent(landscape, window_point(landscape, 1, 1), 1.0, 200)
+    assert run.diverged_at is not None
+    texts = [t.get_text() for t in explorer.fig.axes[0].texts if t.get_visible()]
+    assert f"diverged at step {run.diverged_at}" in texts
+    explorer.update(lr=1e-4)
+    assert not [t for t in explorer.fig.axes[0].texts if t.get_visible() and t.get_text()]
+
+
+def test_descent_explorer_recontours_only_when_the_landscape_changes():
+    explorer = descent_explorer()
+    ax = explorer.fig.axes[0]
+    contours = list(ax.collections)
+    explorer.update(lr=0.01, x0=0.3, steps=20)
+    assert list(ax.collections) == contours
+    explorer.update(landscape="beale")
+    assert not set(map(id, ax.collections)) & set(map(id, contours))
+    assert len(ax.collections) == len(contours)  # the old contours were removed, not piled up
+
+
+def test_learning_rate_explorer_marks_2_over_L_and_states_the_verdict():
+    explorer = learning_rate_explorer()
+    slider = explorer.sliders["lr"]
+    assert slider.log and slider.min < 0.2 < slider.max
+    strip = explorer.fig.axes[2]
+    assert any(np.allclose(line.get_xdata(), 0.2) for line in strip.get_lines())
+    for lr in (0.05, 0.3):
+        explorer.update(lr=lr)
+        assert explorer.fig.get_suptitle() == stability(ill_conditioned(10.0), lr)
+        marker = next(line for line in strip.get_lines() if line.get_marker() == "v")
+        assert np.asarray(marker.get_xdata()).tolist() == [lr]
+        path, curve = trajectory_lines(explorer)
+        valley = ill_conditioned(10.0)
+        run = gradient_descent(valley, window_point(valley, -0.75, 0.75), lr, 50)
+        np.testing.assert_array_equal(path, run.params)
+    assert curve[-1] > curve[0]  # lr = 0.3 > 2/L: the loss grows
+
+
+def test_learning_rate_explorer_takes_other_quadratics_and_refuses_curved_landscapes():
+    explorer = learning_rate_explorer(quadratic([[4.0, 0.0], [0.0, 1.0]]), x0=[1.0, 1.0], steps=10)
+    assert explorer.sliders["lr"].min < 0.5 < explorer.sliders["lr"].max
+    with pytest.raises(ValueError, match="no constant Hessian"):
+        learning_rate_explorer(rosenbrock())
+
+
+# --- the live-notebook side ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_widget_builds_ipywidgets_wired_to_update(factory, capsys):
+    import ipywidgets
+
+    explorer = factory()
+    box = explorer.widget()
+    assert isinstance(box, ipywidgets.VBox)
+    controls, out = box.children
+    assert isinstance(out, ipywidgets.Output)
+    by_name = dict(zip(explorer.sliders, controls.children, strict=True))
+    for name, control in by_name.items():
+        slider = explorer.sliders[name]
+        expected = (ipywidgets.Dropdown if slider.options else ipywidgets.FloatLogSlider if slider.log
+                    else ipywidgets.IntSlider if isinstance(slider.step, int) else ipywidgets.FloatSlider)
+        assert isinstance(control, expected)
+        new = slider.sweep(3)[-1]
+        control.value = new
+        assert explorer.values[name] == pytest.approx(new)
+    explorer.show()  # outside a kernel, display prints a text repr: no frontend needed
+    assert "VBox" in capsys.readouterr().out
+
+
+def test_a_log_slider_accepts_the_rounded_ends_its_widget_sends():
+    explorer = learning_rate_explorer()
+    low = explorer.sliders["lr"].min
+    explorer.update(lr=10 ** (np.log10(low)) * (1 - 1e-15))
+    assert explorer.values["lr"] == low
+
+
+def test_frames_yield_the_figure_for_each_value_and_to_jshtml_animates():
+    explorer = loss_explorer()
+    seen = [drawn(explorer) for _ in explorer.frames("pred", [-1.0, 0.0, 1.0])]
+    assert len(seen) == 3 and seen[0] != seen[2]
+    html = explorer.to_jshtml("delta", n=2)
+    assert "<script" in html and explorer.values["delta"] == explorer.sliders["delta"].value
+
+
+def test_slider_sweep_covers_both_ends():
+    assert Slider(1, 200, 1, 50).sweep(7)[0] == 1 and Slider(1, 200, 1, 50).sweep(7)[-1] == 200
+    assert Slider(None, None, None, "a", options=("a", "b")).sweep() == ["a", "b"]
+
+
+def test_import_descent_does_not_import_matplotlib_or_ipywidgets():
+    code = "import sys, descent; print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("name", list(LANDSCAPES))
+def test_descent_explorer_survives_the_largest_steps_from_every_corner(name):
+    explorer = descent_explorer()
+    for x0, y0 in [(-1.0, -1.0), (1.0, 1.0)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            explorer.update(landscape=name, x0=x0, y0=y0, lr=1.0, steps=200).canvas.draw()
+        assert np.all(np.isfinite(explorer.fig.axes[1].get_ylim()))
+
+
+def test_benchmark_quick_run_prints_a_ratio_for_every_explorer(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_widgets.py"
+    spec = importlib.util.spec_from_file_location("bench_widgets", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--quick"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.rstrip().endswith("x")]
+    assert [row.split()[0] for row in rows] == list(bench.EXPLORERS)
