@@ -1,8 +1,9 @@
 # Descent. `book`, `test`, `lab` and `assignments` set up .venv first (Python 3.11+): a fresh clone needs only make.
 #
-# The book always executes every notebook (`execute_notebooks: force` in _config.yml): the chapters import
-# src/descent, and Jupyter Book's cache does not notice changes there, so a cached build could show stale outputs.
-# Locally and in CI (CI=true) the build is therefore the same; CI only gets quieter pip output and no `make lab`.
+# The book executes every notebook it reads (`execute_notebooks: force` in _config.yml), and tests and CI always
+# build from scratch. `make book` rebuilds only what changed (Sphinx re-reads a page whose source changed), except
+# that a change in what the notebooks import (src/, _ext/, requirements) rebuilds every page (`--all`): Sphinx
+# does not see those changes itself. CI (CI=true) only gets quieter pip output and no `make lab`.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -18,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 .PHONY: help book test lab assignments clean
 
 help:
-	@echo "make book         build the course into _build/html (runs every notebook, zero warnings allowed)"
+	@echo "make book         build the course into _build/html (runs changed notebooks, zero warnings allowed)"
 	@echo "make test         run the test suite (library, doctests, book build)"
 	@echo "make lab          open JupyterLab on the notebooks"
 	@echo "make assignments  generate exercises/ from solutions/ with nbgrader"
@@ -32,8 +33,19 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install $(PIP_FLAGS) -r requirements.txt
 	touch $@
 
+# _build/.inputs holds a hash of what the notebooks depend on beyond their own source; a failed build removes it,
+# so the next one starts again from scratch (an incremental build would not repeat the warnings of unchanged pages).
+# The kernels' "running over TCP without encryption" notice (local loopback kernels) is not a book warning.
+BOOK_INPUTS = find src _ext _vendor requirements.txt pyproject.toml -type f ! -name '*.pyc' -print0 \
+	| sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+
 book: $(VENV)/.installed
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	@mkdir -p _build
+	@inputs=$$($(BOOK_INPUTS)); all=$$([ "$$inputs" = "$$(cat _build/.inputs 2>/dev/null)" ] || echo --all); \
+	rm -f _build/.inputs; \
+	$(BIN)/jupyter-book build . -W -n --keep-going $$all \
+		2> >(grep -v --line-buffered "Kernel is running over TCP without encryption" >&2); \
+	echo "$$inputs" > _build/.inputs
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
 test: $(VENV)/.installed

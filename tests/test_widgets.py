@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
+import re
 import subprocess
 import sys
 import warnings
+from html.parser import HTMLParser
 
 import matplotlib
 
@@ -273,7 +278,7 @@ def test_learning_rate_explorer_takes_other_quadratics_and_refuses_curved_landsc
 
 
 @pytest.mark.parametrize("factory", FACTORIES)
-def test_widget_builds_ipywidgets_wired_to_update(factory, capsys):
+def test_widget_builds_ipywidgets_wired_to_update(factory):
     import ipywidgets
 
     explorer = factory()
@@ -290,8 +295,19 @@ def test_widget_builds_ipywidgets_wired_to_update(factory, capsys):
         new = slider.sweep(3)[-1]
         control.value = new
         assert explorer.values[name] == pytest.approx(new)
-    explorer.show()  # outside a kernel, display prints a text repr: no frontend needed
-    assert "VBox" in capsys.readouterr().out
+
+
+def test_show_displays_the_live_widget_and_the_static_form_in_one_output(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kwargs: shown.append((objs, kwargs)))
+    explorer = learning_rate_explorer()
+    explorer.show(n=3)
+    [(bundle,)] = [objs for objs, kwargs in shown if kwargs == {"raw": True}]  # the other shows the figure
+    assert set(bundle) == {"text/plain", "text/html", "application/vnd.jupyter.widget-view+json"}
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
+    assert bundle["text/html"] == explorer.static_html(n=3)
 
 
 def test_a_log_slider_accepts_the_rounded_ends_its_widget_sends():
@@ -341,3 +357,100 @@ def test_benchmark_quick_run_prints_a_ratio_for_every_explorer(capsys):
     bench.main(["--quick"])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.rstrip().endswith("x")]
     assert [row.split()[0] for row in rows] == list(bench.EXPLORERS)
+
+
+# --- the static form, for pages without a kernel ------------------------------------------------------------
+
+
+class Parsed(HTMLParser):
+    """Every start tag with its attributes, the texts, and the scripts' bodies, in document order."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.texts, self.scripts, self.open = [], [], [], []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in {"img", "input"}:  # void elements
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open.pop() == tag, f"</{tag}> closes nothing"
+
+    def handle_data(self, data):
+        (self.scripts if self.open and self.open[-1] == "script" else self.texts).append(data)
+
+    def only(self, tag):
+        [attrs] = [attrs for name, attrs in self.tags if name == tag]
+        return attrs
+
+
+def frame_bytes(uri):
+    assert uri.startswith("data:image/png;base64,")
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
+def frames_of(page):
+    data = re.search(r"data = (\{.*?\});", page.scripts[0], flags=re.DOTALL).group(1)
+    return json.loads(data.replace("<\\/", "</"))
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_static_html_is_one_figure_with_image_labelled_slider_output_and_script(factory):
+    explorer = factory()
+    page = Parsed(explorer.static_html(n=4, dpi=40))
+    assert page.tags[0][0] == "figure" and not page.open
+    image, slider = page.only("img"), page.only("input")
+    assert image["alt"] == explorer.alt
+    assert slider["type"] == "range" and (slider["min"], slider["max"], slider["step"]) == ("0", "3", "1")
+    assert [tag for tag, _ in page.tags].index("label") < [tag for tag, _ in page.tags].index("input")
+    assert explorer.sliders[explorer.main].description in "".join(page.texts)
+    page.only("output"), page.only("figcaption")
+    assert "document.currentScript" in page.scripts[0]
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_static_frames_sweep_the_main_slider_and_open_on_the_current_figure(factory):
+    explorer = factory()
+    before, slider = explorer.values, explorer.sliders[explorer.main]
+    page = Parsed(explorer.static_html(n=5, dpi=40))
+    data = frames_of(page)
+    assert len(data["frames"]) == len(data["labels"]) == 5
+    assert len(set(data["frames"])) == 5, "two values of the slider drew the same figure"
+    start = int(page.only("input")["value"])
+    assert page.only("img")["src"] == data["frames"][start]
+    assert data["labels"][start] in page.texts  # the <output> shows the value of the first frame
+    assert data["labels"][0] == f"{slider.min:.3g}" and data["labels"][-1] == f"{slider.max:.3g}"
+    assert explorer.values == before  # the explorer is left as it was
+    explorer.update(**{explorer.main: slider.value})
+    assert frame_bytes(data["frames"][start]) == frame_bytes(
+        frames_of(Parsed(explorer.static_html(n=5, dpi=40)))["frames"][start])
+
+
+def test_static_html_is_deterministic_and_each_frame_is_a_png_of_the_figure():
+    explorer = learning_rate_explorer()
+    first = explorer.static_html(n=3, dpi=50)
+    assert explorer.static_html(n=3, dpi=50) == first
+    from PIL import Image
+
+    for uri in frames_of(Parsed(first))["frames"]:
+        image = Image.open(io.BytesIO(frame_bytes(uri)))
+        assert image.size == tuple((explorer.fig.get_size_inches() * 50).round().astype(int))
+
+
+def test_static_html_of_a_dropdown_sweeps_every_option_and_escapes_text():
+    explorer = descent_explorer()
+    explorer.alt = 'a "quoted" <b>alt</b>'
+    page = Parsed(explorer.static_html("landscape", dpi=30))
+    assert frames_of(page)["labels"] == list(LANDSCAPES)
+    assert page.only("img")["alt"] == explorer.alt
+
+
+def test_static_html_refuses_unknown_sliders_and_too_few_frames():
+    explorer = loss_explorer()
+    with pytest.raises(ValueError, match="name='colour' is not a slider"):
+        explorer.static_html("colour")
+    with pytest.raises(ValueError, match="n"):
+        explorer.static_html(n=1)

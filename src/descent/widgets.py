@@ -5,8 +5,12 @@ An :class:`Explorer` holds a matplotlib figure ``fig``, its ``sliders`` (name â†
 artists (``set_data``, ``set_text``) and rebuilds only what really changes (the contours when the landscape
 changes), so a callback costs a few milliseconds plus matplotlib's rendering of the figure (see
 ``benchmarks/bench_widgets.py``). Values not passed keep their current setting; a value outside its slider's
-range raises ``ValueError``. ``show()`` puts ipywidgets sliders above the figure for a live notebook;
-``frames(name, values)`` yields the figure for each value of one slider, for static pages.
+range raises ``ValueError``. ``frames(name, values)`` yields the figure for each value of one slider.
+
+``show()`` displays both forms of an explorer in one output: the ipywidgets version (sliders above the figure),
+which a live notebook renders, and :meth:`Explorer.static_html`, which a static page (the book) renders: the
+figure pre-rendered at ``n`` values of the explorer's ``main`` slider, switched by an HTML range input and a
+few lines of inline JavaScript, with no kernel and no network.
 
 The numbers drawn come from :mod:`descent` (losses, landscapes, optim, train): each explorer's computation is
 a pure function that returns numbers (:func:`loss_readout`, :func:`gradient_descent`, :func:`stability`),
@@ -21,6 +25,10 @@ matplotlib is imported by this module (and by :mod:`descent.plots`) only, and ip
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+import json
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -102,13 +110,15 @@ class Slider(NamedTuple):
 class Explorer:
     """A figure with sliders. ``update(**values)`` is the slider callback: it redraws ``fig`` for the given
     values (the others keep their current setting) and returns it. ``alt`` describes the figure in words,
-    for alt text. Made by :func:`loss_explorer`, :func:`descent_explorer` and :func:`learning_rate_explorer`.
+    for alt text; ``main`` names the slider that :meth:`static_html` sweeps (default: the first). Made by
+    :func:`loss_explorer`, :func:`descent_explorer` and :func:`learning_rate_explorer`.
     """
 
     fig: object
     sliders: dict[str, Slider]
     draw: Callable[..., None] = field(repr=False)
     alt: str = ""
+    main: str | None = None
 
     @property
     def values(self) -> dict:
@@ -166,11 +176,98 @@ class Explorer:
         render()
         return w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), out])
 
-    def show(self, continuous_update: bool = False) -> None:
-        """Display :meth:`widget` in the notebook (works with the inline backend and headless kernels)."""
+    def static_html(self, name: str | None = None, n: int = 16, dpi: int = 100) -> str:
+        """The explorer for a page without a kernel: the figure pre-rendered at ``n`` values of slider ``name``
+        (default ``main``) across its range, the other sliders as they are, and an HTML range input that swaps
+        the image. Self-contained (PNG data URIs and a few lines of inline JavaScript scoped to its own
+        ``<figure>``), deterministic, and the explorer's values are restored afterwards."""
+        name = (self.main or next(iter(self.sliders))) if name is None else name
+        if name not in self.sliders:
+            raise ValueError(f"name={name!r} is not a slider of this explorer: the sliders are "
+                             f"{', '.join(self.sliders)}.")
+        _checks.integer("n", n, low=2)
+        _checks.integer("dpi", dpi, low=10)
+        slider, before = self.sliders[name], self.values
+        values = slider.sweep(n)
+        start = _nearest(values, slider)
+        values[start] = slider.value  # the page opens on the same figure as the live notebook
+        try:
+            frames = [_png_uri(fig, dpi) for fig in self.frames(name, values)]
+        finally:
+            self.update(**before)
+        labels = [_format(value) for value in values]
+        others = ", ".join(f"{self.sliders[other].description or other} = {_format(value)}"
+                           for other, value in before.items() if other != name)
+        label = html.escape(slider.description or name)
+        width, height = (self.fig.get_size_inches() * dpi).round().astype(int)
+        data = json.dumps({"frames": frames, "labels": labels}).replace("</", "<\\/")
+        note = f"{len(values)} pre-rendered values of {label}" + (f"; {html.escape(others)}" if others else "")
+        return (
+            '<figure class="descent-explorer" style="margin:1em 0">'
+            f'<img src="{frames[start]}" alt="{html.escape(self.alt)}" width="{width}" height="{height}" '
+            'style="max-width:100%;height:auto">'
+            '<div style="display:flex;gap:0.75em;align-items:center;flex-wrap:wrap">'
+            f'<label>{label} <input type="range" min="0" max="{len(values) - 1}" step="1" value="{start}" '
+            f'aria-valuetext="{html.escape(labels[start])}" style="vertical-align:middle;width:16em"></label>'
+            f'<output aria-live="polite">{html.escape(labels[start])}</output></div>'
+            f"<figcaption>Static view: {note}. Launch the notebook (rocket button at the top of the page) to "
+            "move every control.</figcaption>"
+            f"<script>{_SWAP_FRAMES.replace('DATA', data)}</script></figure>"
+        )
+
+    def mimebundle(self, continuous_update: bool = False, n: int = 16) -> dict:
+        """Both forms in one display: the ipywidgets view (what a live notebook renders) and
+        :meth:`static_html` as ``text/html`` (what the book renders: its ``nb_mime_priority_overrides`` drop
+        the widget view)."""
+        bundle = self.widget(continuous_update)._repr_mimebundle_()
+        return {**bundle, "text/html": self.static_html(n=n)}
+
+    def show(self, continuous_update: bool = False, n: int = 16) -> None:
+        """Display :meth:`mimebundle`: sliders in a live notebook, pre-rendered frames on a static page
+        (works with the inline backend and headless kernels)."""
         from IPython.display import display
 
-        display(self.widget(continuous_update))
+        display(self.mimebundle(continuous_update, n), raw=True)
+
+
+# Swaps the image of its own <figure> (document.currentScript) when the range input moves.
+_SWAP_FRAMES = """(function () {
+  var figure = document.currentScript.parentElement, data = DATA;
+  var image = figure.querySelector("img"), input = figure.querySelector("input"),
+      output = figure.querySelector("output");
+  input.addEventListener("input", function () {
+    var i = Number(input.value);
+    image.src = data.frames[i];
+    output.textContent = data.labels[i];
+    input.setAttribute("aria-valuetext", data.labels[i]);
+  });
+})();"""
+
+
+def _png_uri(fig, dpi: int) -> str:
+    """The figure as a PNG data URI, reduced to 64 colours (a third of the bytes; flat plots lose nothing
+    visible). The same figure gives the same bytes."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    image = Image.open(buffer).convert("RGB").quantize(64, method=Image.Quantize.MEDIANCUT,
+                                                       dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _nearest(values: list, slider: Slider) -> int:
+    """Index of the value in ``values`` closest to the slider's setting (in decades for a log slider)."""
+    if slider.options is not None:
+        return values.index(slider.value)
+    scale = np.log10 if slider.log else np.asarray
+    return int(np.argmin(np.abs(scale(np.asarray(values, dtype=float)) - scale(float(slider.value)))))
+
+
+def _format(value) -> str:
+    return value if isinstance(value, str) else f"{value:.3g}"
 
 
 def _control(name: str, slider: Slider, continuous_update: bool):
@@ -323,7 +420,7 @@ def loss_explorer() -> Explorer:
            "curve falling towards zero) and the hinge loss (a line reaching zero at z = 1) against the logit "
            "of a positive example, with dots at the same value. Below, a table lists each loss's value and "
            "slope.")
-    explorer = Explorer(fig, sliders, draw, alt)
+    explorer = Explorer(fig, sliders, draw, alt, main="pred")
     explorer.update()
     return explorer
 
@@ -462,7 +559,7 @@ def descent_explorer() -> Explorer:
            "lower, with stars on its global minima and the path of gradient descent drawn as a line of dots "
            "from an open circle at the start to a cross at the last step. Right: the loss at each step on a "
            "logarithmic axis. When the run diverges, a label reads 'diverged at step k'.")
-    explorer = Explorer(fig, sliders, draw, alt)
+    explorer = Explorer(fig, sliders, draw, alt, main="lr")
     explorer.update()
     return explorer
 
@@ -513,6 +610,6 @@ def learning_rate_explorer(landscape: Landscape | None = None, x0=None, steps: i
            "learning rate is below 2/L and rising when it is above. Bottom: a learning-rate axis on a log "
            f"scale, green below the critical value 2/L = {limit:.3g} and red above it, with a triangle at "
            "the current learning rate. The title states whether the current rate converges.")
-    explorer = Explorer(fig, sliders, draw, alt)
+    explorer = Explorer(fig, sliders, draw, alt, main="lr")
     explorer.update()
     return explorer

@@ -1,0 +1,49 @@
+"""One book build for the whole test session, shared by tests/test_book.py and tests/test_browser.py."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+PROBE = "SOLUTION-PROBE-7f3a"  # planted in a solution notebook; must appear nowhere in the site
+COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", "_build", "__pycache__", ".hypothesis", ".ipynb_checkpoints",
+                                     ".ruff_cache", "submitted", "autograded", "feedback", "gradebook.db")
+
+
+def probe_notebook() -> dict:
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+            "source": f"raise RuntimeError('{PROBE}: a solution notebook was executed by the book build')"}
+    return {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                          "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.fixture(scope="session")
+def book_html(tmp_path_factory) -> Path:
+    """Build a fresh copy of the book, as CI does (every notebook executed, ``-W -n --keep-going``), with a
+    solution notebook planted that must never be built, and return its ``_build/html`` folder."""
+    src = tmp_path_factory.mktemp("book") / "descent"
+    shutil.copytree(ROOT, src, ignore=COPY_IGNORE)
+    probe = src / "solutions" / "99_probe" / "99_probe.ipynb"
+    probe.parent.mkdir(parents=True)
+    probe.write_text(json.dumps(probe_notebook()))
+    out = tmp_path_factory.mktemp("out")
+    command = [JUPYTER_BOOK, "build", src, "--path-output", out, "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    log = result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 0, f"jupyter-book build failed:\n{log}"
+    return out / "_build" / "html"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly when the browser checks did not run (a skip is otherwise one letter in the progress line)."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "test_browser" in getattr(report, "nodeid", "")]
+    if skipped:
+        reason = skipped[0].longrepr[-1] if isinstance(skipped[0].longrepr, tuple) else skipped[0].longrepr
+        terminalreporter.write_sep("!", f"browser checks skipped: {reason}", yellow=True)

@@ -1,0 +1,183 @@
+"""Every page of the built book, opened in headless Chromium as a reader would, with no network.
+
+The session's book build (tests/conftest.py) is served from 127.0.0.1; any request to another host is blocked
+and counts as a failure. Each page must load without console errors or failed requests, typeset its formulas
+with the vendored MathJax, give every image alt text and keep its headings in order; on a chapter, moving each
+explorer's static slider must change the figure. Full-page screenshots go to _build/screenshots/ for a human
+to look at.
+"""
+
+import functools
+import itertools
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from test_book import DOCS
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(),
+    reason="no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does this): pages not opened")
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(book_html):
+    """The built book served over HTTP on 127.0.0.1 (a free port), as ``(base_url, html_folder)``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(book_html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/", book_html
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def pages(html: Path) -> list[str]:
+    return sorted(str(path.relative_to(html)) for path in html.rglob("*.html")
+                  if not path.relative_to(html).parts[0].startswith("_"))
+
+
+class Visit:
+    """One page opened in a fresh context: what went wrong while it loaded, and the page itself."""
+
+    def __init__(self, browser, base: str, path: str):
+        self.problems, host = [], urlparse(base).netloc
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+
+        def only_this_site(route):
+            url = route.request.url
+            if urlparse(url).scheme in ("data", "blob") or urlparse(url).netloc == host:
+                route.continue_()
+            else:
+                self.problems.append(f"request to another host blocked: {url}")
+                route.abort("blockedbyclient")
+
+        self.context.route("**/*", only_this_site)
+        self.page = page = self.context.new_page()
+        page.on("console", lambda message: message.type == "error" and self.problems.append(
+            f"console error: {message.text} ({message.location.get('url', '')})"))
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught exception: {error}"))
+        page.on("requestfailed", lambda request: urlparse(request.url).netloc == host and self.problems.append(
+            f"request failed: {request.url} ({request.failure})"))
+        page.on("response", lambda response: response.status >= 400 and self.problems.append(
+            f"HTTP {response.status}: {response.url}"))
+        page.goto(base + path, wait_until="networkidle")
+        page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+
+
+@pytest.fixture
+def visit(browser, site):
+    opened = []
+
+    def open_page(path):
+        opened.append(Visit(browser, site[0], path))
+        return opened[-1]
+
+    yield open_page
+    for page in opened:
+        page.context.close()
+
+
+# Headings of the article in document order, and images without a non-empty alt.
+HEADINGS = "() => [...document.querySelectorAll('article h1, article h2, article h3, article h4, article h5, " \
+           "article h6')].map(h => [Number(h.tagName[1]), h.textContent.trim().slice(0, 60)])"
+NO_ALT = "() => [...document.images].filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.outerHTML" \
+         ".slice(0, 120))"
+# WCAG 2 contrast of the article's text against the first opaque background behind it: at least 4.5:1, or 3:1
+# for large text. Code and formulas keep the theme's colours and are left out.
+LOW_CONTRAST = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = c => c.slice(0, 3).map(v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+                          .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] === 1) return c;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll("article *")) {
+    const style = getComputedStyle(el);
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) || !el.getClientRects().length
+        || style.visibility === "hidden" || el.closest("mjx-container, .highlight, pre")) continue;
+    const [a, b] = [luminance(rgb(style.color)), luminance(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), large = size >= 24 || (size >= 18.66 && style.fontWeight >= 700);
+    if (ratio < (large ? 3 : 4.5)) low.push(`${ratio.toFixed(2)}: ${el.textContent.trim().slice(0, 50)}`);
+  }
+  return low;
+}"""
+RAW_MATH = "() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')" \
+           " && !m.closest('mjx-container')).map(m => m.textContent.slice(0, 60))"
+
+
+def page_ids() -> list[str]:
+    """Every page of the site: the pages in _toc.yml and the ones Sphinx adds."""
+    return [f"{doc}.html" for doc in DOCS] + ["index.html", "genindex.html", "search.html"]
+
+
+def test_every_page_of_the_site_is_opened(site):
+    assert set(pages(site[1])) == set(page_ids())
+
+
+@pytest.mark.parametrize("path", page_ids())
+def test_page_loads_cleanly_offline_and_is_accessible(visit, path):
+    opened = visit(path)
+    page = opened.page
+    assert not opened.problems, "\n".join(opened.problems)
+    assert not page.evaluate(NO_ALT), f"images without alt text: {page.evaluate(NO_ALT)}"
+    levels = page.evaluate(HEADINGS)
+    if levels:
+        assert levels[0][0] == 1, f"the first heading is {levels[0]}"
+        jumps = [(a, b) for a, b in itertools.pairwise(levels) if b[0] > a[0] + 1]
+        assert not jumps, f"headings skip a level: {jumps}"
+    assert not page.evaluate(RAW_MATH), f"formulas left as raw TeX: {page.evaluate(RAW_MATH)}"
+    assert not page.evaluate(LOW_CONTRAST), f"text with too little contrast: {page.evaluate(LOW_CONTRAST)}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / (path.replace("/", "__").removesuffix(".html") + ".png"), full_page=True)
+
+
+@pytest.mark.parametrize("path", [path for path in page_ids() if path.startswith("chapters/")])
+def test_every_static_explorer_slider_changes_the_figure(visit, path):
+    opened = visit(path)
+    explorers = opened.page.locator("figure.descent-explorer")
+    assert explorers.count() >= 1, "no static explorer on the page"
+    for i in range(explorers.count()):
+        figure = explorers.nth(i)
+        image, slider, output = figure.locator("img"), figure.locator("input[type=range]"), figure.locator("output")
+        assert slider.get_attribute("max") and int(slider.get_attribute("max")) >= 2
+        assert figure.locator("label:has(input[type=range])").count() == 1, "the slider has no label"
+        figure.scroll_into_view_if_needed()
+        slider.focus()
+        seen = set()
+        for key in ["Home", "ArrowRight", "End"]:
+            slider.press(key)
+            seen.add((image.get_attribute("src"), output.text_content()))
+        assert len({src for src, _ in seen}) == 3, "moving the slider does not change the figure"
+        assert len({value for _, value in seen}) == 3, "the value shown does not follow the slider"
+        figure.screenshot(path=SCREENSHOTS / f"{Path(path).stem}__explorer{i}_end.png")
+    assert not opened.problems, "\n".join(opened.problems)
