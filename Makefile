@@ -16,13 +16,15 @@ PIP_FLAGS := $(if $(filter true,$(CI)),--quiet --progress-bar off,)
 # Programs the tools start themselves (Jupyter kernels, nbgrader) come from the venv too.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help book test lab assignments clean
+.PHONY: help book test lab assignments grade check clean
 
 help:
 	@echo "make book         build the course into _build/html (runs changed notebooks, zero warnings allowed)"
 	@echo "make test         run the test suite (library, doctests, book build)"
 	@echo "make lab          open JupyterLab on the notebooks"
 	@echo "make assignments  generate exercises/ from solutions/ with nbgrader"
+	@echo "make grade SUBMISSIONS=folder-or-zip   grade a class: grades.csv and feedback/ (README: For instructors)"
+	@echo "make check NOTEBOOK=path               run a notebook's visible tests and print each part's result"
 	@echo "make clean        remove build outputs (keeps .venv; rm -rf .venv to reinstall)"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -62,6 +64,17 @@ assignments: $(VENV)/.installed
 		echo "nbgrader generate_assignment $$name"; \
 		$(BIN)/nbgrader generate_assignment "$$name" --force; \
 	done
+
+# Grades a class: SUBMISSIONS is a folder <student_id>/<assignment>/<notebook>.ipynb or an LMS zip export.
+# Writes grades.csv and feedback/ here and records the grades in the gradebook; the submissions are only read.
+grade: $(VENV)/.installed
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-or-zip" >&2; exit 2; }
+	$(BIN)/python -m descent_grading grade "$(SUBMISSIONS)"
+
+# A student's self-check: runs the notebook's visible tests (the hidden ones run only when graded).
+check: $(VENV)/.installed
+	@test -n "$(NOTEBOOK)" || { echo "usage: make check NOTEBOOK=exercises/NN_name/NN_name.ipynb" >&2; exit 2; }
+	$(BIN)/python -m descent_grading check "$(NOTEBOOK)"
 
 clean:
 	rm -rf _build .hypothesis

@@ -5,6 +5,9 @@ Run nbgrader from this folder (`make assignments` does). See https://nbgrader.re
 
 import os
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 # The course root is this file's folder, wherever nbgrader is started from.
@@ -12,8 +15,27 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"  # solutions/NN_name/NN_name.ipynb, with hidden tests
 c.CourseDirectory.release_directory = "exercises"  # generated student versions: never edit by hand
 
-# Seconds each cell may run while validating or autograding; a student's infinite loop fails, not hangs.
+# Seconds each cell may run while validating or grading; a student's infinite loop fails, not hangs.
+# `make grade` interrupts a cell at this limit, kills a kernel that ignores the interrupt, and gives a whole
+# notebook 5 times this limit.
 c.ExecutePreprocessor.timeout = 60
 
-# The gradebook is SQLite at {root}/gradebook.db by default; for a shared course, point it at PostgreSQL:
-# c.CourseDirectory.db_url = "postgresql://user:password@host/descent"
+# The gradebook is SQLite at {root}/gradebook.db by default (`make grade` keeps it readable by you only). For a
+# large class, or several graders at once, point it at PostgreSQL (install a driver into .venv first, e.g.
+# `.venv/bin/pip install psycopg2-binary`; it is not in requirements.txt):
+# c.CourseDirectory.db_url = "postgresql://grader:password@db.example.org/descent"
+
+# `make grade SUBMISSIONS=export.zip` reads an LMS export as `nbgrader zip_collect` does: each file named
+# <student_id>_<ISO 8601 timestamp>_<notebook>.ipynb, e.g. ada_2026-11-21T09:30:00Z_01_loss_functions.ipynb
+# (basic ISO, 20261121T093000Z, works too; a timestamp without a zone is taken as UTC). The newest file per
+# student and notebook is graded.
+c.FileNameCollectorPlugin.named_regexp = (
+    r"^(?:.*/)?(?P<student_id>[A-Za-z0-9][A-Za-z0-9._@+-]*?)_"
+    r"(?P<timestamp>\d{4}-?\d{2}-?\d{2}T\d{2}:?\d{2}:?\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)_"
+    r"(?P<file_id>[^/]+\.ipynb)$"
+)
+
+# `make grade` writes its own feedback (test names, points and messages only). If you run nbgrader's
+# `generate_feedback` yourself, at least remove the hidden tests' source from it (their failing line can still
+# show in a traceback):
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

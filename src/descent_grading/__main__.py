@@ -1,0 +1,37 @@
+"""``python -m descent_grading grade SUBMISSIONS`` and ``python -m descent_grading check NOTEBOOK``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m descent_grading", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    grading = commands.add_parser("grade", help="grade a class: a folder <student>/<assignment>/<nb>.ipynb or a zip")
+    grading.add_argument("submissions", type=Path)
+    grading.add_argument("--course", type=Path, default=Path.cwd(), help="the course root (default: here)")
+    grading.add_argument("--jobs", type=int, default=2, help="notebooks graded in parallel (default: 2)")
+    checking = commands.add_parser("check", help="run a notebook's visible tests and print each part's result")
+    checking.add_argument("notebook", type=Path)
+    checking.add_argument("--course", type=Path, default=Path.cwd())
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        from .check import check
+
+        return 1 if check(args.notebook, args.course) else 0
+    from .course import grade_class
+
+    if not (args.course / "nbgrader_config.py").exists():
+        parser.error(f"{args.course} has no nbgrader_config.py: pass --course COURSE_ROOT")
+    if not args.submissions.exists():
+        parser.error(f"{args.submissions} does not exist")
+    summary = grade_class(args.course, args.submissions, max(1, args.jobs))
+    print(summary.text(args.course.resolve()))
+    return 1 if summary.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
