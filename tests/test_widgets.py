@@ -277,24 +277,70 @@ def test_learning_rate_explorer_takes_other_quadratics_and_refuses_curved_landsc
 # --- the live-notebook side ---------------------------------------------------------------------------------
 
 
+def pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def full_redraw(explorer: Explorer) -> np.ndarray:
+    explorer.fig.canvas.draw()
+    return np.asarray(explorer.fig.canvas.buffer_rgba())[..., :3]
+
+
 @pytest.mark.parametrize("factory", FACTORIES)
-def test_widget_builds_ipywidgets_wired_to_update(factory):
+def test_png_shows_exactly_what_a_full_redraw_shows_for_every_slider_value(factory):
+    explorer = factory()
+    for name, value in sweeps(factory, n=4) + [(name, slider.value) for name, slider in
+                                                factory().sliders.items()]:
+        png = explorer.png(**{name: value})
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        np.testing.assert_array_equal(pixels(png), full_redraw(explorer), err_msg=f"{name}={value}")
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_png_renders_the_background_once_while_the_main_slider_moves(factory, monkeypatch):
+    explorer = factory()
+    renders = []
+    draw = explorer.fig.canvas.draw
+    monkeypatch.setattr(explorer.fig.canvas, "draw", lambda: renders.append(1) or draw())
+    for value in explorer.sliders[explorer.main].sweep(12):
+        explorer.png(**{explorer.main: value})
+    assert len(renders) == 1
+
+
+def test_png_renders_the_background_again_when_it_changes(monkeypatch):
+    explorer = descent_explorer()
+    explorer.png()
+    renders = []
+    draw = explorer.fig.canvas.draw
+    monkeypatch.setattr(explorer.fig.canvas, "draw", lambda: renders.append(1) or draw())
+    explorer.png(landscape="beale")  # new contours
+    explorer.png(steps=10)  # new limits of the loss axis
+    explorer.png(lr=0.01)  # only the run moves
+    assert len(renders) == 2
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_widget_builds_ipywidgets_whose_image_follows_the_controls(factory):
     import ipywidgets
 
     explorer = factory()
     box = explorer.widget()
     assert isinstance(box, ipywidgets.VBox)
-    controls, out = box.children
-    assert isinstance(out, ipywidgets.Output)
+    controls, image = box.children
+    assert isinstance(image, ipywidgets.Image) and image.format == "png"
     by_name = dict(zip(explorer.sliders, controls.children, strict=True))
     for name, control in by_name.items():
         slider = explorer.sliders[name]
         expected = (ipywidgets.Dropdown if slider.options else ipywidgets.FloatLogSlider if slider.log
                     else ipywidgets.IntSlider if isinstance(slider.step, int) else ipywidgets.FloatSlider)
-        assert isinstance(control, expected)
-        new = slider.sweep(3)[-1]
-        control.value = new
-        assert explorer.values[name] == pytest.approx(new)
+        assert isinstance(control, expected) and (slider.options or control.continuous_update)
+        before = image.value
+        control.value = slider.sweep(3)[-1] if control.value != slider.sweep(3)[-1] else slider.sweep(3)[0]
+        assert explorer.values[name] == pytest.approx(control.value)
+        assert image.value != before
+        np.testing.assert_array_equal(pixels(image.value), full_redraw(explorer))
 
 
 def test_show_displays_the_live_widget_and_the_static_form_in_one_output(monkeypatch):
@@ -356,7 +402,7 @@ def test_benchmark_quick_run_prints_a_ratio_for_every_explorer(capsys):
     spec.loader.exec_module(bench)
     bench.main(["--quick"])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.rstrip().endswith("x")]
-    assert [row.split()[0] for row in rows] == list(bench.EXPLORERS)
+    assert [row.split()[:2] for row in rows] == [[factory.__name__, slider] for factory, slider in bench.CASES]
 
 
 # --- the static form, for pages without a kernel ------------------------------------------------------------
