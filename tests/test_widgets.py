@@ -37,7 +37,24 @@ from descent.widgets import (
     window_point,
 )
 
-FACTORIES = [loss_explorer, descent_explorer, learning_rate_explorer]
+
+def explorer_factories() -> list:
+    """Every ``*_explorer`` function defined in a module of descent.widgets: a new explorer is tested here
+    as soon as it exists."""
+    import importlib
+    import pkgutil
+
+    import descent.widgets
+
+    modules = [importlib.import_module(f"descent.widgets.{info.name}")
+               for info in pkgutil.iter_modules(descent.widgets.__path__)]
+    return [function for module in modules for name, function in sorted(vars(module).items())
+            if name.endswith("_explorer") and getattr(function, "__module__", None) == module.__name__]
+
+
+FACTORIES = explorer_factories()
+assert {loss_explorer, descent_explorer, learning_rate_explorer} <= set(FACTORIES)
+each_explorer = pytest.mark.parametrize("factory", FACTORIES, ids=lambda factory: factory.__name__)
 
 
 def drawn(explorer: Explorer) -> list:
@@ -119,7 +136,7 @@ def test_stability_on_a_saddle_says_no_lr_helps():
 # --- every slider of every explorer, across its whole range -------------------------------------------------
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_every_slider_sweeps_without_error_or_warning_and_draws_finite_data(factory):
     explorer = factory()
     for name, value in sweeps(factory):
@@ -133,7 +150,7 @@ def test_every_slider_sweeps_without_error_or_warning_and_draws_finite_data(fact
                 assert np.all(np.isfinite(line.get_xydata())), (name, value, line)
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_update_is_a_pure_function_of_the_slider_values(factory):
     explorer = factory()
     first = {name: slider.sweep(3)[1] for name, slider in explorer.sliders.items()}
@@ -149,7 +166,7 @@ def test_update_is_a_pure_function_of_the_slider_values(factory):
     assert drawn(fresh) == before
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_missing_values_keep_the_current_setting(factory):
     explorer = factory()
     name, slider = next(iter(explorer.sliders.items()))
@@ -159,7 +176,7 @@ def test_missing_values_keep_the_current_setting(factory):
     assert explorer.values == values
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_values_outside_a_slider_raise_a_value_error_naming_it(factory):
     explorer = factory()
     for name, slider in explorer.sliders.items():
@@ -176,7 +193,7 @@ def test_integer_sliders_refuse_fractions():
         descent_explorer().update(steps=2.5)
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_every_explorer_describes_its_figure_and_draws_in_okabe_ito_colours(factory):
     explorer = factory()
     assert len(explorer.alt) > 100
@@ -288,7 +305,7 @@ def full_redraw(explorer: Explorer) -> np.ndarray:
     return np.asarray(explorer.fig.canvas.buffer_rgba())[..., :3]
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_png_shows_exactly_what_a_full_redraw_shows_for_every_slider_value(factory):
     explorer = factory()
     for name, value in sweeps(factory, n=4) + [(name, slider.value) for name, slider in
@@ -298,7 +315,7 @@ def test_png_shows_exactly_what_a_full_redraw_shows_for_every_slider_value(facto
         np.testing.assert_array_equal(pixels(png), full_redraw(explorer), err_msg=f"{name}={value}")
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_png_renders_the_background_once_while_the_main_slider_moves(factory, monkeypatch):
     explorer = factory()
     renders = []
@@ -321,7 +338,7 @@ def test_png_renders_the_background_again_when_it_changes(monkeypatch):
     assert len(renders) == 2
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_widget_builds_ipywidgets_whose_image_follows_the_controls(factory):
     import ipywidgets
 
@@ -443,7 +460,7 @@ def frames_of(page):
     return json.loads(data.replace("<\\/", "</"))
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_static_html_is_one_figure_with_image_labelled_slider_output_and_script(factory):
     explorer = factory()
     page = Parsed(explorer.static_html(n=4, dpi=40))
@@ -457,7 +474,7 @@ def test_static_html_is_one_figure_with_image_labelled_slider_output_and_script(
     assert "document.currentScript" in page.scripts[0]
 
 
-@pytest.mark.parametrize("factory", FACTORIES)
+@each_explorer
 def test_static_frames_sweep_the_main_slider_and_open_on_the_current_figure(factory):
     explorer = factory()
     before, slider = explorer.values, explorer.sliders[explorer.main]
