@@ -83,7 +83,9 @@ def _landscape(name, f_xy, grad_xy, minimum, bounds, hessian=None) -> Landscape:
 
     def grad(theta):
         theta = _points(theta)
-        return np.stack(np.broadcast_arrays(*grad_xy(theta[..., 0], theta[..., 1])), axis=-1)
+        out = np.empty(theta.shape)  # filled by broadcasting: a component may be a constant
+        out[..., 0], out[..., 1] = grad_xy(theta[..., 0], theta[..., 1])
+        return out
 
     minimum = np.array(minimum, dtype=float).reshape(-1, 2)
     return Landscape(name, f, grad, minimum, bounds, hessian)

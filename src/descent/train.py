@@ -17,6 +17,8 @@ https://pytorch.org/tutorials/beginner/basics/optimization_tutorial.html.
 
 from __future__ import annotations
 
+import math
+
 import warnings
 from typing import NamedTuple
 
@@ -128,7 +130,7 @@ def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int) 
             updates, state = opt.update(landscape.grad(theta), state, theta)
             theta = apply_updates(theta, updates)
             loss = float(landscape.f(theta))
-            if not _finite(loss, theta):
+            if not (math.isfinite(loss) and np.isfinite(theta).all()):
                 message = _diverged(step, loss, losses[-1], advice)
                 return Trajectory(np.array(params), np.array(losses), step, message)
             params.append(theta)
