@@ -1,0 +1,172 @@
+r"""Chapter 4's explorer: plain gradient descent against momentum on an ill-conditioned valley.
+
+Its computations are pure functions that return numbers, tested against the library: :func:`momentum_runs`
+(the two paths, with ``descent.train.minimize`` and ``descent.optim.sgd``), :func:`momentum_limit` (the largest
+stable learning rate of heavy-ball and Nesterov momentum on a quadratic) and :func:`minibatch_gradients` (the
+spread of mini-batch gradients that chapter 4 measures). The explorer only draws them.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import _checks, plots
+from ..data import minibatches
+from ..landscapes import Landscape, ill_conditioned
+from ..models import Model
+from ..optim import sgd
+from ..plots import OKABE_ITO
+from ..train import DivergenceWarning, Trajectory, minimize
+from .explorer import Explorer, Slider, new_figure
+
+__all__ = ["minibatch_gradients", "momentum_explorer", "momentum_limit", "momentum_runs"]
+
+
+def momentum_runs(landscape: Landscape, x0, lr: float, momentum: float, steps: int,
+                  nesterov: bool = False) -> tuple[Trajectory, Trajectory]:
+    r"""Plain gradient descent and SGD with momentum from the same start with the same ``lr``: the pair of
+    :class:`~descent.train.Trajectory` of ``minimize(sgd(lr), ...)`` and
+    ``minimize(sgd(lr, momentum=momentum, nesterov=nesterov), ...)``, with PyTorch's momentum
+
+    .. math:: b_1 = g_1, \qquad b_t = \mu b_{t-1} + g_t, \qquad
+              \theta_t = \theta_{t-1} - \alpha\,(g_t + \mu b_t \text{ if nesterov else } b_t),
+
+    and their :class:`~descent.train.DivergenceWarning` silenced (a divergence is shown through
+    ``diverged_at``, not warned about). With ``momentum=0`` the two runs are the same.
+
+    >>> plain, heavy = momentum_runs(ill_conditioned(25.0), [-1.8, 1.5], lr=0.02, momentum=0.7, steps=100)
+    >>> f"{plain.losses[-1]:.3g} {heavy.losses[-1]:.3g}"
+    '0.0285 6.19e-08'
+    """
+    return _run(landscape, x0, lr, 0.0, False, steps), _run(landscape, x0, lr, momentum, nesterov, steps)
+
+
+def _run(landscape: Landscape, x0, lr: float, momentum: float, nesterov: bool, steps: int) -> Trajectory:
+    """``minimize(sgd(lr, momentum, nesterov=...), ...)`` without its DivergenceWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        return minimize(sgd(lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0), landscape, x0, steps)
+
+
+def momentum_limit(L: float, momentum: float = 0.0, nesterov: bool = False) -> float:
+    r"""The largest stable learning rate of SGD with momentum :math:`\mu` (PyTorch's form, no dampening) on a
+    quadratic whose largest curvature is :math:`L`:
+
+    .. math:: \alpha < \frac{2(1+\mu)}{L} \text{ (heavy ball)}, \qquad
+              \alpha < \frac{2(1+\mu)}{(1+2\mu)\,L} \text{ (Nesterov)} .
+
+    Along a direction of curvature :math:`\lambda` the heavy ball obeys
+    :math:`\theta_t = (1 + \mu - \alpha\lambda)\theta_{t-1} - \mu\,\theta_{t-2}`, whose characteristic roots lie
+    inside the unit circle exactly when :math:`0 \le \mu < 1` and :math:`0 < \alpha\lambda < 2(1+\mu)`; PyTorch's
+    Nesterov step replaces :math:`\alpha\lambda` by :math:`\alpha\lambda(1+\mu)` in the first coefficient and
+    adds :math:`\alpha\lambda\mu` to the second. Reference: Polyak (1964); Goh, *Why Momentum Really Works*,
+    Distill (2017). With :math:`\mu = 0` both are chapter 3's :math:`2/L`.
+
+    >>> momentum_limit(25.0), momentum_limit(25.0, 0.9), round(momentum_limit(25.0, 0.9, nesterov=True), 4)
+    (0.08, 0.152, 0.0543)
+    """
+    L = _checks.number("L", L, low=0.0, low_open=True)
+    momentum = _checks.number("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    scale = 1 + 2 * momentum if nesterov else 1.0
+    return 2 * (1 + momentum) / (scale * L)
+
+
+def minibatch_gradients(model: Model, params, X, y, batch_size: int, epochs: int = 1, seed: int = 0) -> np.ndarray:
+    r"""The gradient of ``model``'s loss at the fixed ``params`` on every mini-batch of
+    :func:`descent.data.minibatches` over ``epochs`` shuffled passes, as rows: an array of shape
+    ``(epochs * ceil(n / B), p)``, each row the gradient's leaves flattened in the order of ``params``' keys.
+
+    Each row estimates the full-batch gradient :math:`\nabla L(\theta) = \frac1n\sum_i \nabla \ell_i(\theta)`;
+    averaged over an epoch, batches of equal size give it exactly, and the spread of a row around it shrinks
+    like :math:`1/\sqrt{B}` (with a factor :math:`\sqrt{(n-B)/(n-1)}`, because batches are drawn without
+    replacement). Reference: Bottou, Curtis & Nocedal, *Optimization Methods for Large-Scale Machine Learning*,
+    SIAM Review (2018), §3.
+
+    >>> from descent.data import make_line
+    >>> from descent.models import linear_regression
+    >>> X, y = make_line(n=100, seed=0)
+    >>> params = {"w": np.array([0.0]), "b": np.array([0.0])}
+    >>> minibatch_gradients(linear_regression(), params, X, y, batch_size=25).shape
+    (4, 2)
+    """
+    epochs = _checks.integer("epochs", epochs, low=1)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(epochs):
+        for X_b, y_b in minibatches(X, y, batch_size, rng):
+            _, grads = model.loss_and_grad(params, X_b, y_b)
+            rows.append(np.concatenate([np.ravel(grads[key]) for key in params]))
+    return np.array(rows)
+
+
+VARIANTS = ("heavy ball", "Nesterov")
+
+
+def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> Explorer:
+    r"""Chapter 4's explorer: the same learning rate with and without momentum on ``ill_conditioned(kappa)``.
+
+    Sliders: ``momentum`` :math:`\mu` (0 to 0.99, the main slider), ``lr`` (log scale, 0.001 to 0.3) and
+    ``variant`` (heavy ball or Nesterov, PyTorch's forms). Left: the contours with the paths of
+    :func:`momentum_runs` from ``x0`` (plain gradient descent in blue, momentum in vermillion); right: both
+    losses against the step on a log axis whose limits never change. The title gives momentum's stability limit
+    :func:`momentum_limit` and whether the current ``lr`` is below it.
+    """
+    landscape = ill_conditioned(kappa)
+    steps = _checks.integer("steps", steps, low=1)
+    start = np.asarray(x0, dtype=float)
+    L = landscape.lipschitz
+    fig, (left, right) = new_figure(plots.HEIGHT + 0.5)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.14, wspace=0.3)
+    plots.contour(landscape, left, lines=False)
+    blue, red = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+    plain_path = plots.trajectory(np.zeros((1, 2)), left, color=blue, label="plain SGD")
+    heavy_path = plots.trajectory(np.zeros((1, 2)), left, color=red, label="momentum")
+    # legends below the moving lines (zorder 2), so that blitting paints what a full redraw paints
+    left.legend(handles=[plain_path.path, heavy_path.path], loc="lower right", fontsize=8).set_zorder(2)
+    plain_curve, = right.plot([], [], "-", color=blue, zorder=3, label="plain SGD")
+    heavy_curve, = right.plot([], [], "-", color=red, zorder=3, label="momentum")
+    start_loss = float(landscape.f(start))
+    decade = np.floor(np.log10(start_loss))
+    right.set(yscale="log", xlim=(0, steps), ylim=(10.0 ** (decade - 14), 10.0 ** (decade + 5)),
+              xlabel="step $t$", ylabel=r"loss $f(\theta_t)$")
+    plots.few_ticks(right)
+    right.legend(loc="lower left", fontsize=8).set_zorder(2)
+    title = fig.suptitle("", fontsize=11)
+    plain_runs = {}
+    left.set_title(f"κ = {kappa:g}: {steps} steps")
+
+    def draw(momentum, lr, variant):
+        nesterov = variant == "Nesterov" and momentum > 0
+        if lr not in plain_runs:  # plain SGD does not depend on the main slider: run it once per lr
+            plain_runs.clear()
+            plain_runs[lr] = _run(landscape, start, lr, 0.0, False, steps)
+        plain, heavy = plain_runs[lr], _run(landscape, start, lr, momentum, nesterov, steps)
+        plots.set_trajectory(plain_path, plain.params)
+        plots.set_trajectory(heavy_path, heavy.params)
+        plain_curve.set_data(np.arange(len(plain.losses)), plain.losses)
+        heavy_curve.set_data(np.arange(len(heavy.losses)), heavy.losses)
+        limit = momentum_limit(L, momentum, nesterov)
+        verdict = "stable" if lr < limit else "unstable"
+        title.set_text(f"μ = {momentum:.2f}, lr = {lr:.3g}: {verdict} (limit {limit:.3g})")
+
+        def last(run):
+            return f"diverged at {run.diverged_at}" if run.diverged_at else f"{run.losses[-1]:.2g}"
+
+        right.set_title(f"SGD {last(plain)}, momentum {last(heavy)}", fontsize=10)
+
+    sliders = {
+        "momentum": Slider(0.0, 0.99, 0.01, 0.7, description="momentum μ"),
+        "lr": Slider(1e-3, 0.3, 0.05, 0.02, log=True, description="learning rate α"),
+        "variant": Slider(None, None, None, "heavy ball", description="momentum", options=VARIANTS),
+    }
+    alt = (f"Two panels. Left: contour map of the valley one half of x squared plus {kappa:g} y squared, long "
+           "along x and narrow along y, with two paths from the same start: plain gradient descent in blue and "
+           "gradient descent with momentum in vermillion. Right: the loss of both runs at each step on a "
+           "logarithmic axis with fixed limits. The title gives the momentum, the learning rate and whether it "
+           "is below momentum's stability limit 2(1 + mu)/L.")
+    moving = (*plain_path, *heavy_path, plain_curve, heavy_curve, title, right.title)
+    explorer = Explorer(fig, sliders, draw, alt, main="momentum", moving=moving)
+    explorer.update()
+    return explorer
