@@ -26,13 +26,25 @@ matplotlib.use("Agg")
 
 from IPython.core.pylabtools import print_figure
 
-from descent.widgets import descent_explorer, learning_rate_explorer, loss_explorer
+from descent.widgets import (
+    adam_explorer,
+    clipping_explorer,
+    descent_explorer,
+    learning_rate_explorer,
+    loss_explorer,
+    momentum_explorer,
+    schedule_explorer,
+)
 
 CASES = [  # (explorer, the slider swept): each main slider, and one that changes the axes on every call
     (loss_explorer, "pred"),
     (descent_explorer, "lr"),
     (descent_explorer, "steps"),  # the loss axis grows with the run (1, 2, 5, 10, 20, ...): the background too
     (learning_rate_explorer, "lr"),
+    (momentum_explorer, "momentum"),
+    (adam_explorer, "beta1"),
+    (schedule_explorer, "lr"),
+    (clipping_explorer, "max_norm"),
 ]
 
 
