@@ -149,7 +149,7 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
         heavy_curve.set_data(np.arange(len(heavy.losses)), heavy.losses)
         limit = momentum_limit(L, momentum, nesterov)
         verdict = "stable" if lr < limit else "unstable"
-        title.set_text(f"μ = {momentum:.2f}, lr = {lr:.3g}: {verdict} (limit {limit:.3g})")
+        title.set_text(f"β = {momentum:.2f}, lr = {lr:.3g}: {verdict} (limit {limit:.3g})")
 
         def last(run):
             return f"diverged at {run.diverged_at}" if run.diverged_at else f"{run.losses[-1]:.2g}"
@@ -157,7 +157,7 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
         right.set_title(f"SGD {last(plain)}, momentum {last(heavy)}", fontsize=10)
 
     sliders = {
-        "momentum": Slider(0.0, 0.99, 0.01, 0.7, description="momentum μ"),
+        "momentum": Slider(0.0, 0.99, 0.01, 0.7, description="momentum β"),
         "lr": Slider(1e-3, 0.3, 0.05, 0.02, log=True, description="learning rate α"),
         "variant": Slider(None, None, None, "heavy ball", description="momentum", options=VARIANTS),
     }
