@@ -19,9 +19,9 @@ from ..base import chain
 from ..clipping import clip_by_global_norm
 from ..landscapes import Landscape, rosenbrock
 from ..optim import sgd
-from ..plots import OKABE_ITO
 from ..train import DivergenceWarning, Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
+from .landscapes import RunPair
 
 __all__ = ["clipped_descent", "clipped_fraction", "clipping_explorer", "clipping_runs", "gradient_norms"]
 
@@ -108,18 +108,7 @@ def clipping_explorer(x0=(-2.0, -0.5), steps: int = 150) -> Explorer:
     start = np.asarray(x0, dtype=float)
     fig, (left, right) = new_figure(plots.HEIGHT + 0.5)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.14, wspace=0.3)
-    plots.contour(landscape, left, lines=False)
-    blue, red = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
-    plain_path = plots.trajectory(np.zeros((1, 2)), left, color=blue, label="plain")
-    clipped_path = plots.trajectory(np.zeros((1, 2)), left, color=red, label="clipped")
-    # legends below the moving lines (zorder 2), so that blitting paints what a full redraw paints
-    left.legend(handles=[plain_path.path, clipped_path.path], loc="lower right", fontsize=8).set_zorder(2)
-    plain_curve, = right.plot([], [], "-", color=blue, zorder=3, label="plain")
-    clipped_curve, = right.plot([], [], "-", color=red, zorder=3, label="clipped")
-    right.set(yscale="log", xlim=(0, steps), ylim=(1e-6, 1e8), xlabel="step $t$",
-              ylabel=r"loss $f(\theta_t)$")
-    plots.few_ticks(right)
-    right.legend(loc="lower left", fontsize=8).set_zorder(2)
+    pair = RunPair(left, right, landscape, ("plain", "clipped"), steps, ylim=(1e-6, 1e8))
     title = fig.suptitle("", fontsize=11)
     left.set_title(f"rosenbrock from ({start[0]:g}, {start[1]:g}), {steps} steps", fontsize=10)
     runs = {}  # (lr, max_norm) -> (run, fraction clipped): sliding back and forth costs nothing
@@ -135,16 +124,8 @@ def clipping_explorer(x0=(-2.0, -0.5), steps: int = 150) -> Explorer:
 
     def draw(max_norm, lr):
         (plain, _), (clipped, fraction) = run(lr, None), run(lr, max_norm)
-        plots.set_trajectory(plain_path, plain.params)
-        plots.set_trajectory(clipped_path, clipped.params)
-        plain_curve.set_data(np.arange(len(plain.losses)), plain.losses)
-        clipped_curve.set_data(np.arange(len(clipped.losses)), clipped.losses)
+        pair.set_runs(plain, clipped)
         title.set_text(f"c={max_norm:.3g}, α={lr:.2g}: {fraction:.0%} clipped")
-
-        def last(run):
-            return f"diverged at {run.diverged_at}" if run.diverged_at else f"{run.losses[-1]:.2g}"
-
-        right.set_title(f"plain {last(plain)}, clipped {last(clipped)}", fontsize=10)
 
     sliders = {
         "max_norm": Slider(0.1, 1e4, 0.1, 10.0, log=True, description="max_norm c"),
@@ -156,7 +137,7 @@ def clipping_explorer(x0=(-2.0, -0.5), steps: int = 150) -> Explorer:
            "logarithmic axis with fixed limits. The title gives max_norm, the learning rate and the "
            "percentage of steps that clipping shortened; the right panel's title says whether each run "
            "diverged.")
-    moving = (*plain_path, *clipped_path, plain_curve, clipped_curve, title, right.title)
+    moving = (*pair.moving, title)
     explorer = Explorer(fig, sliders, draw, alt, main="max_norm", moving=moving)
     explorer.update()
     return explorer

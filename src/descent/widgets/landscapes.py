@@ -1,8 +1,9 @@
 r"""Chapters 2 and 3's explorers: gradient descent on a landscape, and the learning rate's cliff at 2/L.
 
 Their computations are pure functions that return numbers (:func:`gradient_descent`, :func:`stability`,
-:func:`window_point`), tested against the library; the explorers only draw them. :class:`LandscapePanels`
-(contours with a path, and the loss against the step) is what every explorer of a run on a landscape shares.
+:func:`window_point`), tested against the library; the explorers only draw them. Two panel layouts are shared
+with later chapters: :class:`LandscapePanels` (one run: its path over the contours, its loss against the step)
+and :class:`RunPair` (two runs compared, for chapters 4 and 7).
 """
 
 from __future__ import annotations
@@ -124,6 +125,36 @@ class LandscapePanels:
         self.loss_ax.set_ylim(*_loss_limits(run.losses[0], self.loss_ax.get_yscale()))
         self.alarm.set_text("" if run.diverged_at is None else f"diverged at step {run.diverged_at}")
         self.alarm.set_visible(run.diverged_at is not None)
+
+
+class RunPair:
+    """Two runs from one start on one landscape, side by side for comparison: their paths over the contours on
+    the left (the first of ``labels`` in blue, the second in vermillion) and their losses against the step on
+    the right, on a log axis with fixed limits ``ylim`` (so that no slider changes it). The right panel's title
+    gives where each run ended. What the explorers of chapters 4 and 7 share."""
+
+    def __init__(self, left, right, landscape: Landscape, labels: tuple[str, str], steps: int, ylim):
+        plots.contour(landscape, left, lines=False)
+        colours = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+        self.paths = [plots.trajectory(np.zeros((1, 2)), left, color=colour, label=label)
+                      for colour, label in zip(colours, labels, strict=True)]
+        # legends below the moving lines (zorder 2), so that blitting paints what a full redraw paints
+        left.legend(handles=[path.path for path in self.paths], loc="lower right", fontsize=8).set_zorder(2)
+        self.curves = [right.plot([], [], "-", color=colour, zorder=3, label=label)[0]
+                       for colour, label in zip(colours, labels, strict=True)]
+        right.set(yscale="log", xlim=(0, steps), ylim=ylim, xlabel="step $t$", ylabel=r"loss $f(\theta_t)$")
+        plots.few_ticks(right)
+        right.legend(loc="lower left", fontsize=8).set_zorder(2)
+        self.right, self.labels = right, labels
+        self.moving = (*self.paths[0], *self.paths[1], *self.curves, right.title)
+
+    def set_runs(self, *runs: Trajectory) -> None:
+        for path, curve, run in zip(self.paths, self.curves, runs, strict=True):
+            plots.set_trajectory(path, run.params)
+            curve.set_data(np.arange(len(run.losses)), run.losses)
+        ends = [f"diverged at {run.diverged_at}" if run.diverged_at else f"{run.losses[-1]:.2g}" for run in runs]
+        self.right.set_title(", ".join(f"{label} {end}" for label, end in zip(self.labels, ends, strict=True)),
+                             fontsize=10)
 
 
 def descent_explorer() -> Explorer:

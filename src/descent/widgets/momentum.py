@@ -17,9 +17,9 @@ from ..data import minibatches
 from ..landscapes import Landscape, ill_conditioned
 from ..models import Model
 from ..optim import sgd
-from ..plots import OKABE_ITO
 from ..train import DivergenceWarning, Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
+from .landscapes import RunPair
 
 __all__ = ["minibatch_gradients", "momentum_explorer", "momentum_limit", "momentum_runs"]
 
@@ -30,8 +30,8 @@ def momentum_runs(landscape: Landscape, x0, lr: float, momentum: float, steps: i
     :class:`~descent.train.Trajectory` of ``minimize(sgd(lr), ...)`` and
     ``minimize(sgd(lr, momentum=momentum, nesterov=nesterov), ...)``, with PyTorch's momentum
 
-    .. math:: b_1 = g_1, \qquad b_t = \mu b_{t-1} + g_t, \qquad
-              \theta_t = \theta_{t-1} - \alpha\,(g_t + \mu b_t \text{ if nesterov else } b_t),
+    .. math:: b_1 = g_1, \qquad b_t = \beta b_{t-1} + g_t, \qquad
+              \theta_t = \theta_{t-1} - \alpha\,(g_t + \beta b_t \text{ if nesterov else } b_t),
 
     and their :class:`~descent.train.DivergenceWarning` silenced (a divergence is shown through
     ``diverged_at``, not warned about). With ``momentum=0`` the two runs are the same.
@@ -51,18 +51,18 @@ def _run(landscape: Landscape, x0, lr: float, momentum: float, nesterov: bool, s
 
 
 def momentum_limit(L: float, momentum: float = 0.0, nesterov: bool = False) -> float:
-    r"""The largest stable learning rate of SGD with momentum :math:`\mu` (PyTorch's form, no dampening) on a
+    r"""The largest stable learning rate of SGD with momentum :math:`\beta` (PyTorch's form, no dampening) on a
     quadratic whose largest curvature is :math:`L`:
 
-    .. math:: \alpha < \frac{2(1+\mu)}{L} \text{ (heavy ball)}, \qquad
-              \alpha < \frac{2(1+\mu)}{(1+2\mu)\,L} \text{ (Nesterov)} .
+    .. math:: \alpha < \frac{2(1+\beta)}{L} \text{ (heavy ball)}, \qquad
+              \alpha < \frac{2(1+\beta)}{(1+2\beta)\,L} \text{ (Nesterov)} .
 
     Along a direction of curvature :math:`\lambda` the heavy ball obeys
-    :math:`\theta_t = (1 + \mu - \alpha\lambda)\theta_{t-1} - \mu\,\theta_{t-2}`, whose characteristic roots lie
-    inside the unit circle exactly when :math:`0 \le \mu < 1` and :math:`0 < \alpha\lambda < 2(1+\mu)`; PyTorch's
-    Nesterov step replaces :math:`\alpha\lambda` by :math:`\alpha\lambda(1+\mu)` in the first coefficient and
-    adds :math:`\alpha\lambda\mu` to the second. Reference: Polyak (1964); Goh, *Why Momentum Really Works*,
-    Distill (2017). With :math:`\mu = 0` both are chapter 3's :math:`2/L`.
+    :math:`\theta_t = (1 + \beta - \alpha\lambda)\theta_{t-1} - \beta\,\theta_{t-2}`, whose characteristic roots lie
+    inside the unit circle exactly when :math:`0 \le \beta < 1` and :math:`0 < \alpha\lambda < 2(1+\beta)`; PyTorch's
+    Nesterov step replaces :math:`\alpha\lambda` by :math:`\alpha\lambda(1+\beta)` in the first coefficient and
+    adds :math:`\alpha\lambda\beta` to the second. Reference: Polyak (1964); Goh, *Why Momentum Really Works*,
+    Distill (2017). With :math:`\beta = 0` both are chapter 3's :math:`2/L`.
 
     >>> momentum_limit(25.0), momentum_limit(25.0, 0.9), round(momentum_limit(25.0, 0.9, nesterov=True), 4)
     (0.08, 0.152, 0.0543)
@@ -107,7 +107,7 @@ VARIANTS = ("heavy ball", "Nesterov")
 def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> Explorer:
     r"""Chapter 4's explorer: the same learning rate with and without momentum on ``ill_conditioned(kappa)``.
 
-    Sliders: ``momentum`` :math:`\mu` (0 to 0.99, the main slider), ``lr`` (log scale, 0.001 to 0.3) and
+    Sliders: ``momentum`` :math:`\beta` (0 to 0.99, the main slider), ``lr`` (log scale, 0.001 to 0.3) and
     ``variant`` (heavy ball or Nesterov, PyTorch's forms). Left: the contours with the paths of
     :func:`momentum_runs` from ``x0`` (plain gradient descent in blue, momentum in vermillion); right: both
     losses against the step on a log axis whose limits never change. The title gives momentum's stability limit
@@ -119,20 +119,10 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
     L = landscape.lipschitz
     fig, (left, right) = new_figure(plots.HEIGHT + 0.5)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.14, wspace=0.3)
-    plots.contour(landscape, left, lines=False)
-    blue, red = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
-    plain_path = plots.trajectory(np.zeros((1, 2)), left, color=blue, label="plain SGD")
-    heavy_path = plots.trajectory(np.zeros((1, 2)), left, color=red, label="momentum")
-    # legends below the moving lines (zorder 2), so that blitting paints what a full redraw paints
-    left.legend(handles=[plain_path.path, heavy_path.path], loc="lower right", fontsize=8).set_zorder(2)
-    plain_curve, = right.plot([], [], "-", color=blue, zorder=3, label="plain SGD")
-    heavy_curve, = right.plot([], [], "-", color=red, zorder=3, label="momentum")
     start_loss = float(landscape.f(start))
     decade = np.floor(np.log10(start_loss))
-    right.set(yscale="log", xlim=(0, steps), ylim=(10.0 ** (decade - 14), 10.0 ** (decade + 5)),
-              xlabel="step $t$", ylabel=r"loss $f(\theta_t)$")
-    plots.few_ticks(right)
-    right.legend(loc="lower left", fontsize=8).set_zorder(2)
+    pair = RunPair(left, right, landscape, ("plain SGD", "momentum"), steps,
+                   ylim=(10.0 ** (decade - 14), 10.0 ** (decade + 5)))
     title = fig.suptitle("", fontsize=11)
     plain_runs = {}
     left.set_title(f"κ = {kappa:g}: {steps} steps")
@@ -143,18 +133,10 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
             plain_runs.clear()
             plain_runs[lr] = _run(landscape, start, lr, 0.0, False, steps)
         plain, heavy = plain_runs[lr], _run(landscape, start, lr, momentum, nesterov, steps)
-        plots.set_trajectory(plain_path, plain.params)
-        plots.set_trajectory(heavy_path, heavy.params)
-        plain_curve.set_data(np.arange(len(plain.losses)), plain.losses)
-        heavy_curve.set_data(np.arange(len(heavy.losses)), heavy.losses)
+        pair.set_runs(plain, heavy)
         limit = momentum_limit(L, momentum, nesterov)
         verdict = "stable" if lr < limit else "unstable"
         title.set_text(f"β = {momentum:.2f}, lr = {lr:.3g}: {verdict} (limit {limit:.3g})")
-
-        def last(run):
-            return f"diverged at {run.diverged_at}" if run.diverged_at else f"{run.losses[-1]:.2g}"
-
-        right.set_title(f"SGD {last(plain)}, momentum {last(heavy)}", fontsize=10)
 
     sliders = {
         "momentum": Slider(0.0, 0.99, 0.01, 0.7, description="momentum β"),
@@ -165,8 +147,8 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
            "along x and narrow along y, with two paths from the same start: plain gradient descent in blue and "
            "gradient descent with momentum in vermillion. Right: the loss of both runs at each step on a "
            "logarithmic axis with fixed limits. The title gives the momentum, the learning rate and whether it "
-           "is below momentum's stability limit 2(1 + mu)/L.")
-    moving = (*plain_path, *heavy_path, plain_curve, heavy_curve, title, right.title)
+           "is below momentum's stability limit 2(1 + beta)/L.")
+    moving = (*pair.moving, title)
     explorer = Explorer(fig, sliders, draw, alt, main="momentum", moving=moving)
     explorer.update()
     return explorer
