@@ -32,6 +32,7 @@ def test_every_loop_makes_the_same_update(bench, name):
     factory, torch_name, kwargs = bench.OPTIMISERS[name]
     params, grads = np.array([1.0, -2.0, 0.5]), np.array([0.5, -0.25, 2.0])
     expected = bench.descent_loop(factory, kwargs, params, grads)(4)
+    np.testing.assert_array_equal(bench.in_place_loop(factory, kwargs, params, grads)(4), expected)
     np.testing.assert_allclose(bench.numpy_loop(torch_name, kwargs, params, grads)(4), expected, rtol=1e-12)
     try:
         import torch  # noqa: F401

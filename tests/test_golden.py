@@ -37,8 +37,9 @@ def arrays(tree: dict) -> dict[str, np.ndarray]:
 
 
 @cases(OPTIM)
-def test_optimiser_matches_pytorch(case):
-    trajectory = run_descent_optimizer(case, case["params0"], case["grads"])
+@pytest.mark.parametrize("in_place", [False, True], ids=["pure", "step_in_place"])
+def test_optimiser_matches_pytorch(case, in_place):
+    trajectory = run_descent_optimizer(case, case["params0"], case["grads"], in_place)
     ours = [trajectory[step - 1] for step in case["checked_steps"]]
     for k in case["params0"]:
         mine = np.array([params[k] for params in ours])

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from descent import optim
-from descent.base import apply_updates, tree_leaves
+from descent.base import apply_updates, step_in_place, tree_leaves
 
 OPTIMISERS = {
     "sgd": lambda **kw: optim.sgd(lr=0.1, **kw),
@@ -59,6 +59,62 @@ def test_update_is_pure_and_deterministic(name, params, seed):
         for a, b in zip(tree_leaves_of_state(state), tree_leaves_of_state(state_before), strict=True):
             np.testing.assert_array_equal(a, b)
         state, params = new_state, apply_updates(params, updates)
+
+
+@pytest.mark.parametrize("name", OPTIMISERS)
+@settings(max_examples=15, deadline=None)
+@given(params=vectors, seed=st.integers(0, 2**16), dtype=st.sampled_from([np.float64, np.float32]))
+def test_step_in_place_computes_exactly_what_the_pure_pair_computes(name, params, seed, dtype):
+    rng = np.random.default_rng(seed)
+    tree = {"w": params.astype(dtype), "b": rng.standard_normal(2).astype(dtype)}
+    opt = OPTIMISERS[name](weight_decay=0.1)
+    pure, pure_state = tree, opt.init(tree)
+    mutated = {k: v.copy() for k, v in tree.items()}
+    state = opt.init(mutated)
+    for _ in range(4):
+        grads = {k: rng.standard_normal(v.shape).astype(dtype) for k, v in tree.items()}
+        updates, pure_state = opt.update(grads, pure_state, pure)
+        pure = apply_updates(pure, updates)
+        state = step_in_place(opt, grads, state, mutated)
+        for k in tree:
+            np.testing.assert_array_equal(mutated[k], pure[k])
+        for a, b in zip(tree_leaves_of_state(state), tree_leaves_of_state(pure_state), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", OPTIMISERS)
+def test_step_in_place_reuses_the_arrays_of_params_and_state(name):
+    params = np.zeros(3)
+    opt = OPTIMISERS[name]()
+    state = opt.init(params)
+    state = step_in_place(opt, np.ones(3), state, params)
+    buffers = [id(leaf) for leaf in tree_leaves_of_state(state) if isinstance(leaf, np.ndarray)]
+    for _ in range(3):
+        state = step_in_place(opt, np.ones(3), state, params)
+        assert [id(leaf) for leaf in tree_leaves_of_state(state) if isinstance(leaf, np.ndarray)] == buffers
+    assert np.all(params < 0), "params itself was not updated"
+
+
+@pytest.mark.parametrize(("params", "problem"), [
+    (np.zeros(2, dtype=int), "an ndarray of dtype int64"),
+    ([0.0, 0.0], "a list"),
+    (np.broadcast_to(np.zeros(1), (2,)), "a read-only ndarray"),
+])
+def test_step_in_place_refuses_params_it_cannot_write_into(params, problem):
+    opt = optim.sgd(lr=0.1)
+    with pytest.raises(ValueError, match=f"writeable float ndarray; got {problem}"):
+        step_in_place(opt, np.ones(2), opt.init(params), params)
+
+
+def test_a_failed_step_in_place_leaves_the_pure_update_pure():
+    opt = optim.adam(lr=0.1)
+    params = np.zeros(2)
+    state = opt.init(params)
+    with pytest.raises(ValueError, match="shape"):
+        step_in_place(opt, np.ones(3), state, params)
+    before = copy.deepcopy(state)
+    opt.update(np.ones(2), state, params)
+    np.testing.assert_array_equal(state[0].mu, before[0].mu)
 
 
 def tree_leaves_of_state(state):

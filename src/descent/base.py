@@ -11,10 +11,15 @@ so a whole training step is ``updates, state = opt.update(grads, state, params)`
 ``params = apply_updates(params, updates)``. Nothing is modified in place: every call returns new arrays,
 which is what lets a learner print, compare and replay the states. The design follows optax
 (https://optax.readthedocs.io), the algorithms follow ``torch.optim``.
+
+The one exception is :func:`step_in_place`, PyTorch's memory model for large models: the same transforms,
+but the state's arrays and the params are overwritten instead of copied. Keeping the old and the new arrays
+alive doubles the memory a step touches, which on a million parameters costs as much as the arithmetic.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -144,6 +149,54 @@ def apply_updates(params: Tree, updates: Tree) -> Tree:
         return np.add(p, u, out=out)
 
     return tree_map(add, params, updates)
+
+
+def step_in_place(opt: GradientTransformation, grads: Tree, state: Any, params: Tree) -> Any:
+    r"""One training step the way ``optimizer.step()`` takes it: :math:`\theta \leftarrow \theta + u` written
+    into ``params``, and the optimiser's buffers (Adam's ``mu`` and ``nu``, SGD's momentum) updated in place.
+
+    The numbers are exactly those of ``opt.update`` and :func:`apply_updates`; only the memory differs: the
+    arrays of ``params`` and of ``state`` are reused, so the old values are gone. Return the new state (its
+    counters are new) and use it for the next step. Prefer the pure pair for learning and debugging; use this
+    when the params are large (about 1.5x faster than the pure pair on a million parameters, see
+    ``benchmarks/bench_optim.py``).
+
+    >>> from descent import sgd
+    >>> params = np.array([1.0, 2.0])
+    >>> opt = sgd(lr=0.1, momentum=0.9)
+    >>> state = opt.init(params)
+    >>> state = step_in_place(opt, np.array([1.0, 1.0]), state, params)
+    >>> params
+    array([0.9, 1.9])
+    """
+    for leaf in tree_leaves(params):
+        problem = (f"a {type(leaf).__name__}" if not isinstance(leaf, np.ndarray)
+                   else f"an ndarray of dtype {leaf.dtype}" if leaf.dtype.kind not in "fc"
+                   else "a read-only ndarray" if not leaf.flags.writeable else None)
+        if problem:
+            raise ValueError(f"step_in_place writes into params, so every leaf must be a writeable float ndarray; "
+                             f"got {problem}. Make one with np.array(x, dtype=float) before the first step.")
+    token = _IN_PLACE.set(True)
+    try:
+        updates, state = opt.update(grads, state, params)
+    finally:
+        _IN_PLACE.reset(token)
+    tree_map(lambda p, u: np.add(p, u, out=p), params, updates)
+    return state
+
+
+_IN_PLACE = contextvars.ContextVar("descent_in_place", default=False)
+
+
+def state_out(old: np.ndarray) -> np.ndarray:
+    """The array a transform writes a new state buffer into: ``old`` itself inside :func:`step_in_place`, a
+    new array otherwise. Whatever writes into it must read ``old`` before overwriting it, element by element.
+
+    >>> old = np.zeros(2)
+    >>> state_out(old) is old
+    False
+    """
+    return old if _IN_PLACE.get() else np.empty_like(old)
 
 
 def global_norm(tree: Tree, norm_type: float = 2.0) -> float:

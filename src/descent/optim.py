@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
-from .base import EmptyState, GradientTransformation, Tree, as_tree, chain, tree_map
+from .base import EmptyState, GradientTransformation, Tree, as_tree, chain, state_out, tree_map
 
 Schedule = Callable[[int], float]
 
@@ -115,9 +115,10 @@ def trace(momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False)
         if momentum == 0.0:
             return grads, state
         if state.count == 0:
-            buf = tree_map(np.copy, grads)
+            buf = tree_map(lambda b, g: _copy(g, out=state_out(b)), state.trace, grads)
         else:
-            buf = tree_map(lambda b, g: _accumulate(b * momentum, g, 1.0 - dampening), state.trace, grads)
+            buf = tree_map(lambda b, g: _accumulate(np.multiply(b, momentum, out=state_out(b)), g, 1.0 - dampening),
+                           state.trace, grads)
         updates = tree_map(lambda g, b: g + momentum * b, grads, buf) if nesterov else buf
         return updates, TraceState(state.count + 1, buf)
 
@@ -147,7 +148,7 @@ def scale_by_adagrad(initial_accumulator_value: float = 0.0, eps: float = 1e-10)
         return ScaleByAdagradState(tree_map(lambda p: np.full_like(p, initial_accumulator_value), params))
 
     def update(grads, state, params=None):
-        total = tree_map(lambda s, g: np.add(g * g, s), state.sum, grads)
+        total = tree_map(lambda s, g: np.add(s, g * g, out=state_out(s)), state.sum, grads)
         updates = tree_map(lambda g, s: _normalise(g, s, eps), grads, total)
         return updates, ScaleByAdagradState(total)
 
@@ -232,7 +233,7 @@ def scale_by_adam(betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
         count = state.count + 1
         mu = tree_map(lambda m, g: _ema(m, g, beta1), state.mu, grads)
         nu = tree_map(lambda v, g: _ema(v, g, beta2, square=True), state.nu, grads)
-        nu_max = tree_map(np.maximum, state.nu_max, nu) if amsgrad else None
+        nu_max = tree_map(lambda old, v: np.maximum(old, v, out=state_out(old)), state.nu_max, nu) if amsgrad else None
         bias1 = 1.0 - beta1**count
         bias2_sqrt = (1.0 - beta2**count) ** 0.5
 
@@ -432,23 +433,26 @@ def _normalise(grad: np.ndarray, square: np.ndarray, eps: float) -> np.ndarray:
     return np.divide(grad, out, out=out)
 
 
+def _copy(value: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """value, copied into ``out``."""
+    np.copyto(out, value)
+    return out
+
+
 def _accumulate(out: np.ndarray, value: np.ndarray, weight: float) -> np.ndarray:
-    """out + weight·value, written into ``out`` (a fresh array)."""
+    """out + weight·value, written into ``out``."""
     out += value if weight == 1.0 else weight * value
     return out
 
 
 def _ema(average: np.ndarray, value: np.ndarray, decay: float, *, square: bool = False) -> np.ndarray:
     """One step of an exponential moving average, decay·average + (1 − decay)·value (of value² if ``square``),
-    computed as average + (1 − decay)·(value − average) into a single new array (memory traffic is what costs)."""
-    out = np.empty_like(average)  # an array even for 0-d parameters, where ufuncs would return a scalar
-    if square:
-        np.multiply(value, value, out=out)
-        out -= average
-    else:
-        np.subtract(value, average, out=out)
-    out *= 1.0 - decay
-    out += average
+    computed as decay·(average − value) + value into :func:`~descent.base.state_out` (memory traffic is what
+    costs: three passes, and no temporary unless ``square``)."""
+    value = value * value if square else value
+    out = np.subtract(average, value, out=state_out(average))  # an array even for 0-d parameters
+    out *= decay
+    out += value
     return out
 
 

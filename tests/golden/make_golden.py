@@ -26,7 +26,7 @@ import numpy as np
 import descent.clipping
 import descent.optim
 import descent.schedules
-from descent.base import apply_updates
+from descent.base import apply_updates, step_in_place
 
 HERE = Path(__file__).parent
 STEPS = 60
@@ -223,16 +223,21 @@ def build(module, case: dict):
     return getattr(module, case["name"])(**{k: value(v) for k, v in case["kwargs"].items()})
 
 
-def run_descent_optimizer(case: dict, params: dict, grads: list[dict]) -> list[dict]:
-    """Replay ``grads`` through descent's optimiser in the user's loop; the parameters after each step."""
+def run_descent_optimizer(case: dict, params: dict, grads: list[dict], in_place: bool = False) -> list[dict]:
+    """Replay ``grads`` through descent's optimiser in the user's loop (the pure pair, or ``step_in_place``);
+    the parameters after each step."""
     opt = build(descent.optim, case)
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     state = opt.init(params)
     trajectory = []
     for g in grads:
-        updates, state = opt.update({k: np.array(v, dtype=np.float64) for k, v in g.items()}, state, params)
-        params = apply_updates(params, updates)
-        trajectory.append(params)
+        g = {k: np.array(v, dtype=np.float64) for k, v in g.items()}
+        if in_place:
+            state = step_in_place(opt, g, state, params)
+        else:
+            updates, state = opt.update(g, state, params)
+            params = apply_updates(params, updates)
+        trajectory.append({k: v.copy() for k, v in params.items()})
     return trajectory
 
 
