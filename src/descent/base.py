@@ -156,10 +156,11 @@ def step_in_place(opt: GradientTransformation, grads: Tree, state: Any, params: 
     into ``params``, and the optimiser's buffers (Adam's ``mu`` and ``nu``, SGD's momentum) updated in place.
 
     The numbers are exactly those of ``opt.update`` and :func:`apply_updates`; only the memory differs: the
-    arrays of ``params`` and of ``state`` are reused, so the old values are gone. Return the new state (its
-    counters are new) and use it for the next step. Prefer the pure pair for learning and debugging; use this
-    when the params are large (about 1.5x faster than the pure pair on a million parameters, see
-    ``benchmarks/bench_optim.py``).
+    arrays of ``params`` and of ``state`` are reused, so the old values are gone (also when the step raises
+    part-way, e.g. on a schedule's negative rate). It returns the new state (its counters are new): use that for
+    the next step. Prefer the pure pair for learning and debugging; use this when the params are large (1.2-1.7x
+    faster than the pure pair on a million parameters, see ``benchmarks/bench_optim.py``).
+    Reference: https://pytorch.org/docs/stable/generated/torch.optim.Optimizer.step.html
 
     >>> from descent import sgd
     >>> params = np.array([1.0, 2.0])
