@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from descent.data import load_penguins, make_blobs, make_line, make_moons, minibatches, standardize
+from descent.data import load_penguins, make_blobs, make_line, make_moons, minibatch_gradients, minibatches, standardize
+from descent.models import linear_regression
 
 FAST = settings(max_examples=30, deadline=None)
 
@@ -150,3 +151,30 @@ def test_penguins_ship_with_licence_and_readme_and_stay_small():
 def test_bad_arguments_raise_value_error_naming_them(call, name):
     with pytest.raises(ValueError, match=f"^{name}"):
         call()
+
+
+def test_minibatch_gradients_average_to_the_full_gradient_and_spread_like_one_over_root_b():
+    X, y = make_line(n=240, seed=0)
+    model = linear_regression()
+    params = {"w": np.array([0.5]), "b": np.array([-0.5])}
+    _, full = model.loss_and_grad(params, X, y)
+    full = np.array([full["w"][0], full["b"][0]])
+    spreads = {}
+    for B in (1, 4, 16, 60):
+        rows = minibatch_gradients(model, params, X, y, batch_size=B, epochs=50, seed=1)
+        assert rows.shape == (50 * 240 // B, 2)
+        np.testing.assert_allclose(rows.mean(axis=0), full, rtol=1e-9, atol=1e-12)  # equal batches: exact
+        spreads[B] = rows.std(axis=0)[0]
+    # without replacement: std(B) = std(1) * sqrt((n - B) / ((n - 1) B)), up to sampling error
+    for B in (4, 16, 60):
+        predicted = spreads[1] * np.sqrt((240 - B) / ((240 - 1) * B))
+        assert spreads[B] == pytest.approx(predicted, rel=0.1)
+
+
+def test_minibatch_gradients_is_seeded_and_uses_descents_batches():
+    X, y = make_line(n=50, seed=2)
+    params = linear_regression().init(1, seed=0)
+    a = minibatch_gradients(linear_regression(), params, X, y, batch_size=7, seed=3)
+    b = minibatch_gradients(linear_regression(), params, X, y, batch_size=7, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (8, 2)  # ceil(50 / 7) batches, the last one of 1 sample

@@ -12,12 +12,10 @@ import numpy as np
 import pytest
 
 from descent.base import apply_updates
-from descent.data import make_line
 from descent.landscapes import ill_conditioned, quadratic
-from descent.models import linear_regression
 from descent.optim import sgd
 from descent.train import minimize
-from descent.widgets.momentum import minibatch_gradients, momentum_explorer, momentum_limit, momentum_runs
+from descent.widgets.momentum import momentum_explorer, momentum_limit, momentum_runs
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
@@ -71,33 +69,6 @@ def test_momentum_limit_values_and_errors():
     for bad in [{"L": 0.0}, {"L": -1.0}, {"L": 1.0, "momentum": 1.0}, {"L": 1.0, "momentum": -0.1}]:
         with pytest.raises(ValueError):
             momentum_limit(**bad)
-
-
-def test_minibatch_gradients_average_to_the_full_gradient_and_spread_like_one_over_root_b():
-    X, y = make_line(n=240, seed=0)
-    model = linear_regression()
-    params = {"w": np.array([0.5]), "b": np.array([-0.5])}
-    _, full = model.loss_and_grad(params, X, y)
-    full = np.array([full["w"][0], full["b"][0]])
-    spreads = {}
-    for B in (1, 4, 16, 60):
-        rows = minibatch_gradients(model, params, X, y, batch_size=B, epochs=50, seed=1)
-        assert rows.shape == (50 * 240 // B, 2)
-        np.testing.assert_allclose(rows.mean(axis=0), full, rtol=1e-9, atol=1e-12)  # equal batches: exact
-        spreads[B] = rows.std(axis=0)[0]
-    # without replacement: std(B) = std(1) * sqrt((n - B) / ((n - 1) B)), up to sampling error
-    for B in (4, 16, 60):
-        predicted = spreads[1] * np.sqrt((240 - B) / ((240 - 1) * B))
-        assert spreads[B] == pytest.approx(predicted, rel=0.1)
-
-
-def test_minibatch_gradients_is_seeded_and_uses_descents_batches():
-    X, y = make_line(n=50, seed=2)
-    params = linear_regression().init(1, seed=0)
-    a = minibatch_gradients(linear_regression(), params, X, y, batch_size=7, seed=3)
-    b = minibatch_gradients(linear_regression(), params, X, y, batch_size=7, seed=3)
-    np.testing.assert_array_equal(a, b)
-    assert a.shape == (8, 2)  # ceil(50 / 7) batches, the last one of 1 sample
 
 
 def test_momentum_explorer_draws_the_two_runs_and_keeps_its_axes():

@@ -9,7 +9,7 @@ module's docstring says what lives in it.
 from . import clipping, data, feedback, landscapes, losses, models, numerics, optim, schedules, train
 from .base import GradientTransformation, apply_updates, chain, global_norm, step_in_place
 from .clipping import clip_by_global_norm, clip_by_value, clip_grad_norm
-from .data import load_penguins, make_blobs, make_line, make_moons, minibatches, standardize
+from .data import load_penguins, make_blobs, make_line, make_moons, minibatch_gradients, minibatches, standardize
 from .landscapes import Landscape, beale, himmelblau, ill_conditioned, quadratic, rastrigin, rosenbrock, saddle
 from .losses import (
     binary_cross_entropy,

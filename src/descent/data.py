@@ -1,4 +1,5 @@
-r"""Small data sets for the course: seeded synthetic ones, one real one, and mini-batches.
+r"""Small data sets for the course: seeded synthetic ones, one real one, mini-batches and the gradients
+measured on them.
 
 Every generator takes a ``seed`` and draws from ``np.random.default_rng(seed)``, so the same call always
 returns the same numbers, and returns ``(X, y)`` with ``X`` of shape ``(n, d)`` and ``y`` of shape ``(n,)``:
@@ -11,11 +12,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from importlib import resources
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from . import _checks
+
+if TYPE_CHECKING:
+    from .models import Model
 
 
 def _real(name: str, value, low: float = -np.inf) -> float:
@@ -125,6 +129,33 @@ def minibatches(X, y, batch_size: int, rng) -> Iterator[tuple[np.ndarray, np.nda
     batch_size = _checks.integer("batch_size", batch_size, low=1)
     order = np.random.default_rng(rng).permutation(len(X))
     return ((X[rows], y[rows]) for rows in np.split(order, range(batch_size, len(X), batch_size)))
+
+
+def minibatch_gradients(model: Model, params, X, y, batch_size: int, epochs: int = 1, seed: int = 0) -> np.ndarray:
+    r"""The gradient of ``model``'s loss at the fixed ``params`` on every mini-batch of
+    :func:`descent.data.minibatches` over ``epochs`` shuffled passes, as rows: an array of shape
+    ``(epochs * ceil(n / B), p)``, each row the gradient's leaves flattened in the order of ``params``' keys.
+
+    Each row estimates the full-batch gradient :math:`\nabla L(\theta) = \frac1n\sum_i \nabla \ell_i(\theta)`;
+    averaged over an epoch, batches of equal size give it exactly, and the spread of a row around it shrinks
+    like :math:`1/\sqrt{B}` (with a factor :math:`\sqrt{(n-B)/(n-1)}`, because batches are drawn without
+    replacement). Reference: Bottou, Curtis & Nocedal, *Optimization Methods for Large-Scale Machine Learning*,
+    SIAM Review (2018), §3.
+
+    >>> from descent.models import linear_regression
+    >>> X, y = make_line(n=100, seed=0)
+    >>> params = {"w": np.array([0.0]), "b": np.array([0.0])}
+    >>> minibatch_gradients(linear_regression(), params, X, y, batch_size=25).shape
+    (4, 2)
+    """
+    epochs = _checks.integer("epochs", epochs, low=1)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(epochs):
+        for X_b, y_b in minibatches(X, y, batch_size, rng):
+            _, grads = model.loss_and_grad(params, X_b, y_b)
+            rows.append(np.concatenate([np.ravel(grads[key]) for key in params]))
+    return np.array(rows)
 
 
 def standardize(X) -> np.ndarray:

@@ -2,8 +2,8 @@ r"""Chapter 4's explorer: plain gradient descent against momentum on an ill-cond
 
 Its computations are pure functions that return numbers, tested against the library: :func:`momentum_runs`
 (the two paths, with ``descent.train.minimize`` and ``descent.optim.sgd``), :func:`momentum_limit` (the largest
-stable learning rate of heavy-ball and Nesterov momentum on a quadratic) and :func:`minibatch_gradients` (the
-spread of mini-batch gradients that chapter 4 measures). The explorer only draws them.
+stable learning rate of heavy-ball and Nesterov momentum on a quadratic). The explorer only draws
+them.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ import warnings
 import numpy as np
 
 from .. import _checks, plots
-from ..data import minibatches
 from ..landscapes import Landscape, ill_conditioned
-from ..models import Model
 from ..optim import sgd
 from ..train import DivergenceWarning, Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
 from .landscapes import RunPair
 
-__all__ = ["minibatch_gradients", "momentum_explorer", "momentum_limit", "momentum_runs"]
+__all__ = ["momentum_explorer", "momentum_limit", "momentum_runs"]
 
 
 def momentum_runs(landscape: Landscape, x0, lr: float, momentum: float, steps: int,
@@ -71,34 +69,6 @@ def momentum_limit(L: float, momentum: float = 0.0, nesterov: bool = False) -> f
     momentum = _checks.number("momentum", momentum, low=0.0, high=1.0, high_open=True)
     scale = 1 + 2 * momentum if nesterov else 1.0
     return 2 * (1 + momentum) / (scale * L)
-
-
-def minibatch_gradients(model: Model, params, X, y, batch_size: int, epochs: int = 1, seed: int = 0) -> np.ndarray:
-    r"""The gradient of ``model``'s loss at the fixed ``params`` on every mini-batch of
-    :func:`descent.data.minibatches` over ``epochs`` shuffled passes, as rows: an array of shape
-    ``(epochs * ceil(n / B), p)``, each row the gradient's leaves flattened in the order of ``params``' keys.
-
-    Each row estimates the full-batch gradient :math:`\nabla L(\theta) = \frac1n\sum_i \nabla \ell_i(\theta)`;
-    averaged over an epoch, batches of equal size give it exactly, and the spread of a row around it shrinks
-    like :math:`1/\sqrt{B}` (with a factor :math:`\sqrt{(n-B)/(n-1)}`, because batches are drawn without
-    replacement). Reference: Bottou, Curtis & Nocedal, *Optimization Methods for Large-Scale Machine Learning*,
-    SIAM Review (2018), §3.
-
-    >>> from descent.data import make_line
-    >>> from descent.models import linear_regression
-    >>> X, y = make_line(n=100, seed=0)
-    >>> params = {"w": np.array([0.0]), "b": np.array([0.0])}
-    >>> minibatch_gradients(linear_regression(), params, X, y, batch_size=25).shape
-    (4, 2)
-    """
-    epochs = _checks.integer("epochs", epochs, low=1)
-    rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(epochs):
-        for X_b, y_b in minibatches(X, y, batch_size, rng):
-            _, grads = model.loss_and_grad(params, X_b, y_b)
-            rows.append(np.concatenate([np.ravel(grads[key]) for key in params]))
-    return np.array(rows)
 
 
 VARIANTS = ("heavy ball", "Nesterov")
