@@ -157,9 +157,11 @@ def huber(pred, target, delta: float = 1.0) -> tuple[float, np.ndarray]:
 def binary_cross_entropy(pred, target) -> tuple[float, np.ndarray]:
     r"""Binary cross-entropy of predicted probabilities :math:`p = \hat y`.
 
-    .. math:: L = -\frac{1}{n} \sum_i \big[ y_i \max(\ln p_i, -100)
-                                           + (1 - y_i) \max(\ln(1 - p_i), -100) \big], \qquad
-              \frac{\partial L}{\partial p_i} = \frac{p_i - y_i}{n \max(p_i (1 - p_i), 10^{-12})}
+    .. math::
+
+        L = -\frac{1}{n} \sum_i \big[ y_i \max(\ln p_i, -100) + (1 - y_i) \max(\ln(1 - p_i), -100) \big],
+
+        \frac{\partial L}{\partial p_i} = \frac{p_i - y_i}{n \max(p_i (1 - p_i), 10^{-12})}
 
     The clamps at :math:`-100` keep :math:`p = 0` or :math:`1` finite, exactly as PyTorch does, and the
     gradient is PyTorch's backward formula. For raw scores use :func:`binary_cross_entropy_with_logits`,

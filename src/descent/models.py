@@ -107,8 +107,11 @@ def _affine(name: str, task: str, n_outputs: int | None) -> Model:
 def linear_regression() -> Model:
     r"""Linear regression :math:`\hat y = X w + b` trained with the mean squared error:
 
-    .. math:: L = \frac1n \|X w + b - y\|^2, \qquad \nabla_w L = \frac2n X^\top (X w + b - y), \qquad
-              \nabla_b L = \frac2n \textstyle\sum_i (x_i^\top w + b - y_i)
+    .. math::
+
+        L = \frac1n \|X w + b - y\|^2,
+
+        \nabla_w L = \frac2n X^\top (X w + b - y), \qquad \nabla_b L = \frac2n \textstyle\sum_i (x_i^\top w + b - y_i)
 
     Reference: Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning* (2009), §3.2;
     ``torch.nn.Linear`` with ``torch.nn.MSELoss``.
@@ -126,9 +129,11 @@ def logistic_regression() -> Model:
     r"""Logistic regression: the logit :math:`z = X w + b`, :math:`P(y = 1 \mid x) = \sigma(z)`, trained with
     the binary cross-entropy of logits:
 
-    .. math:: L = \frac1n \sum_i \big[\ln(1 + e^{z_i}) - y_i z_i\big], \qquad
-              \nabla_w L = \frac1n X^\top (\sigma(z) - y), \qquad
-              \nabla_b L = \frac1n \textstyle\sum_i (\sigma(z_i) - y_i)
+    .. math::
+
+        L = \frac1n \sum_i \big[\ln(1 + e^{z_i}) - y_i z_i\big],
+
+        \nabla_w L = \frac1n X^\top (\sigma(z) - y), \qquad \nabla_b L = \frac1n \textstyle\sum_i (\sigma(z_i) - y_i)
 
     Reference: Bishop, *Pattern Recognition and Machine Learning* (2006), §4.3.2;
     ``torch.nn.BCEWithLogitsLoss``.
@@ -145,8 +150,11 @@ def softmax_regression(n_classes: int) -> Model:
     r"""Softmax (multinomial logistic) regression: logits :math:`Z = X W + b` of shape ``(n, K)``, trained
     with the cross-entropy of :math:`\operatorname{softmax}(Z)` against integer labels:
 
-    .. math:: L = -\frac1n \sum_i \ln \operatorname{softmax}(z_i)_{y_i}, \qquad
-              \nabla_W L = \frac1n X^\top (P - Y), \qquad \nabla_b L = \frac1n \textstyle\sum_i (p_i - y_i)
+    .. math::
+
+        L = -\frac1n \sum_i \ln \operatorname{softmax}(z_i)_{y_i},
+
+        \nabla_W L = \frac1n X^\top (P - Y), \qquad \nabla_b L = \frac1n \textstyle\sum_i (p_i - y_i)
 
     with :math:`P` the softmax probabilities and :math:`Y` the one-hot targets. Reference: Bishop (2006),
     §4.3.4; ``torch.nn.CrossEntropyLoss``.
@@ -175,9 +183,12 @@ def mlp(hidden: int = 16, activation: str = "tanh", task: str = "regression",
     with :math:`\sigma` = ``tanh`` (default) or ``relu``, and the loss of ``task`` (MSE, binary cross-entropy
     of logits, or cross-entropy over ``n_classes``). Backward, from :math:`\delta_z = \partial L/\partial z`:
 
-    .. math:: \nabla_{W_2} L = h^\top \delta_z, \quad \nabla_{b_2} L = \textstyle\sum_i \delta_{z,i}, \quad
-              \delta_a = (\delta_z W_2^\top) \odot \sigma'(a), \quad \nabla_{W_1} L = X^\top \delta_a, \quad
-              \nabla_{b_1} L = \textstyle\sum_i \delta_{a,i}
+    .. math::
+
+        \nabla_{W_2} L = h^\top \delta_z, \qquad \nabla_{b_2} L = \textstyle\sum_i \delta_{z,i}, \qquad
+        \delta_a = (\delta_z W_2^\top) \odot \sigma'(a),
+
+        \nabla_{W_1} L = X^\top \delta_a, \qquad \nabla_{b_1} L = \textstyle\sum_i \delta_{a,i}
 
     with :math:`\tanh' = 1 - h^2` and :math:`\operatorname{relu}'(a) = [a > 0]`. Parameters: ``w1``
     (d, hidden), ``b1`` (hidden,), ``w2`` (hidden, m), ``b2`` (m,), with m = 1 (output squeezed to shape

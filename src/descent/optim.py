@@ -6,9 +6,9 @@ Each named optimiser (:func:`sgd`, :func:`adagrad`, :func:`rmsprop`, :func:`adam
 =========  ==================================================================================================
 optimiser  chain (a part in brackets is present only when its option is on)
 =========  ==================================================================================================
-sgd        [scale(-1)] → [add_decayed_weights(λ)] → [trace(μ, τ, nesterov)] → scale_by_learning_rate(α)
+sgd        [scale(-1)] → [add_decayed_weights(λ)] → [trace(β, τ, nesterov)] → scale_by_learning_rate(α)
 adagrad    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_adagrad(s₀, ε) → scale_by_learning_rate(α/(1+(t-1)η))
-rmsprop    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_rms(ρ, ε, centered) → [trace(μ)] → scale_by_learning_rate
+rmsprop    [scale(-1)] → [add_decayed_weights(λ)] → scale_by_rms(ρ, ε, centered) → [trace(β)] → scale_by_learning_rate
 adam       [scale(-1)] → [add_decayed_weights(λ)] → scale_by_adam(β₁, β₂, ε, amsgrad) → scale_by_learning_rate(α)
 adamw      [scale(-1)] → scale_by_adam(β₁, β₂, ε, amsgrad) → [add_decayed_weights(λ)] → scale_by_learning_rate(α)
 =========  ==================================================================================================
@@ -87,8 +87,8 @@ class TraceState(NamedTuple):
 def trace(momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False) -> GradientTransformation:
     r"""Heavy-ball momentum as in ``torch.optim.SGD``:
 
-    .. math:: b_1 = g_1, \qquad b_t = \mu\, b_{t-1} + (1-\tau)\, g_t, \qquad
-              u_t = \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{otherwise.} \end{cases}
+    .. math:: b_1 = g_1, \qquad b_t = \beta\, b_{t-1} + (1-\tau)\, g_t, \qquad
+              u_t = \begin{cases} g_t + \beta\, b_t & \text{nesterov} \\ b_t & \text{otherwise.} \end{cases}
 
     The first step copies the gradient without dampening, exactly as PyTorch initialises its buffer.
     With ``momentum=0`` this is the identity (and keeps no buffer).
@@ -209,8 +209,11 @@ def scale_by_adam(betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                   amsgrad: bool = False) -> GradientTransformation:
     r"""Adam's scaling (Kingma & Ba, 2015, https://arxiv.org/abs/1412.6980), with PyTorch's placement of ε:
 
-    .. math:: m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \qquad
-              u_t = \frac{m_t / (1-\beta_1^t)}{\sqrt{v_t / (1-\beta_2^t)} + \varepsilon} .
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,
+
+        u_t = \frac{m_t / (1-\beta_1^t)}{\sqrt{v_t / (1-\beta_2^t)} + \varepsilon} .
 
     With ``amsgrad`` (Reddi, Kale & Kumar, 2018) the running maximum :math:`\hat v_t = \max(\hat v_{t-1}, v_t)`
     replaces :math:`v_t` in the denominator.
@@ -284,10 +287,11 @@ def sgd(lr: float | Schedule = 1e-3, momentum: float = 0.0, dampening: float = 0
         nesterov: bool = False, *, maximize: bool = False) -> GradientTransformation:
     r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``:
 
-    .. math:: g_t \leftarrow g_t + \lambda\theta_{t-1}, \quad
-              b_t = \mu b_{t-1} + (1-\tau) g_t \;(b_1 = g_1), \quad
-              d_t = g_t + \mu b_t \text{ if nesterov else } b_t, \quad
-              \theta_t = \theta_{t-1} - \alpha\, d_t .
+    .. math::
+
+        g_t \leftarrow g_t + \lambda\theta_{t-1}, \qquad b_t = \beta b_{t-1} + (1-\tau) g_t \;(b_1 = g_1),
+
+        d_t = g_t + \beta b_t \text{ if nesterov else } b_t, \qquad \theta_t = \theta_{t-1} - \alpha\, d_t .
 
     Reference: https://pytorch.org/docs/stable/generated/torch.optim.SGD.html (momentum after Polyak, 1964;
     Nesterov's variant as in Sutskever et al., 2013).
@@ -311,8 +315,11 @@ def adagrad(lr: float | Schedule = 1e-2, lr_decay: float = 0.0, weight_decay: fl
             maximize: bool = False) -> GradientTransformation:
     r"""Adagrad, as ``torch.optim.Adagrad``:
 
-    .. math:: g_t \leftarrow g_t + \lambda\theta_{t-1}, \quad s_t = s_{t-1} + g_t^2 \;(s_0 = \text{initial value}),
-              \quad \theta_t = \theta_{t-1} - \frac{\alpha}{1 + (t-1)\eta}\,\frac{g_t}{\sqrt{s_t} + \varepsilon} .
+    .. math::
+
+        g_t \leftarrow g_t + \lambda\theta_{t-1}, \qquad s_t = s_{t-1} + g_t^2 \;(s_0 = \text{initial value}),
+
+        \theta_t = \theta_{t-1} - \frac{\alpha}{1 + (t-1)\eta}\,\frac{g_t}{\sqrt{s_t} + \varepsilon} .
 
     Reference: Duchi, Hazan & Singer (2011), *Adaptive Subgradient Methods*;
     https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html
@@ -334,8 +341,11 @@ def rmsprop(lr: float | Schedule = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
             momentum: float = 0.0, centered: bool = False, *, maximize: bool = False) -> GradientTransformation:
     r"""RMSprop, as ``torch.optim.RMSprop``:
 
-    .. math:: v_t = \rho v_{t-1} + (1-\rho) g_t^2, \quad D_t = \sqrt{v_t} + \varepsilon, \quad
-              b_t = \mu b_{t-1} + g_t / D_t \;(b_0 = 0), \quad \theta_t = \theta_{t-1} - \alpha\, b_t ,
+    .. math::
+
+        v_t = \rho v_{t-1} + (1-\rho) g_t^2, \qquad D_t = \sqrt{v_t} + \varepsilon,
+
+        b_t = \beta b_{t-1} + g_t / D_t \;(b_0 = 0), \qquad \theta_t = \theta_{t-1} - \alpha\, b_t ,
 
     where ρ is the smoothing constant PyTorch calls ``alpha`` (α stays the learning rate, as everywhere in the
     course). Without momentum :math:`\theta_t = \theta_{t-1} - \alpha\, g_t / D_t`; centered,
@@ -358,9 +368,12 @@ def adam(lr: float | Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
          weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False) -> GradientTransformation:
     r"""Adam, as ``torch.optim.Adam`` (``weight_decay`` is an L2 penalty added to the gradient):
 
-    .. math:: g_t \leftarrow g_t + \lambda\theta_{t-1}, \quad m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
-              v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
-              \theta_t = \theta_{t-1} - \alpha \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \varepsilon} .
+    .. math::
+
+        g_t \leftarrow g_t + \lambda\theta_{t-1}, \qquad m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,
+
+        \theta_t = \theta_{t-1} - \alpha \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \varepsilon} .
 
     Reference: Kingma & Ba (2015), https://arxiv.org/abs/1412.6980;
     https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
