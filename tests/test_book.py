@@ -1,6 +1,7 @@
 """The book builds with zero warnings, has exactly the pages in _toc.yml, never publishes solutions, and its pages
 request nothing from another host. (tests/test_browser.py opens every page in Chromium.)"""
 
+import inspect
 import re
 from collections import Counter
 from pathlib import Path
@@ -128,3 +129,17 @@ def test_each_chapter_shows_its_explorer_statically_within_budget(html, doc):
     for explorer in explorers:
         assert len(explorer.encode()) < EXPLORER_BUDGET
         assert '<input type="range"' in explorer and "document.currentScript" in explorer
+
+
+def test_the_reference_page_documents_every_public_name_of_descent(html):
+    import descent
+
+    text = page(html, "reference")
+    missing = []
+    for name in descent.__all__:
+        obj = getattr(descent, name)
+        anchor = f"module-{obj.__name__}" if inspect.ismodule(obj) else f"{obj.__module__}.{name}"
+        if f'id="{anchor}"' not in text:
+            missing.append(anchor)
+    assert not missing, f"not on reference.html: {missing}"
+    assert text.count('<span class="gp">&gt;&gt;&gt; </span>') > 50, "the docstrings' examples are missing"

@@ -2,9 +2,9 @@
 
 The session's book build (tests/conftest.py) is served from 127.0.0.1; any request to another host is blocked
 and counts as a failure. Each page must load without console errors or failed requests, typeset its formulas
-with the vendored MathJax, give every image alt text and keep its headings in order; on a chapter, moving each
-explorer's static slider must change the figure. Full-page screenshots go to _build/screenshots/ for a human
-to look at.
+with the vendored MathJax and within the text column, give every image alt text and keep its headings in
+order; on a chapter, moving each explorer's static slider must change the figure. Full-page screenshots go to
+_build/screenshots/ for a human to look at.
 """
 
 import functools
@@ -131,6 +131,16 @@ LOW_CONTRAST = """() => {
   }
   return low;
 }"""
+# Display formulas wider than the text column (they would be cut off or need a sideways scroll).
+WIDE_MATH = r"""() => {
+  const article = document.querySelector("article");
+  if (!article) return [];
+  const right = article.getBoundingClientRect().right;
+  return [...article.querySelectorAll("mjx-container[display=true]")]
+    .filter(m => m.querySelector("mjx-math").getBoundingClientRect().right > right + 1)
+    .map(m => `${Math.round(m.querySelector("mjx-math").getBoundingClientRect().right - right)} px too wide: `
+              + m.textContent.replace(/\s+/g, " ").slice(0, 80));
+}"""
 RAW_MATH = "() => [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')" \
            " && !m.closest('mjx-container')).map(m => m.textContent.slice(0, 60))"
 
@@ -156,6 +166,7 @@ def test_page_loads_cleanly_offline_and_is_accessible(visit, path):
         jumps = [(a, b) for a, b in itertools.pairwise(levels) if b[0] > a[0] + 1]
         assert not jumps, f"headings skip a level: {jumps}"
     assert not page.evaluate(RAW_MATH), f"formulas left as raw TeX: {page.evaluate(RAW_MATH)}"
+    assert not page.evaluate(WIDE_MATH), f"formulas wider than the text column: {page.evaluate(WIDE_MATH)}"
     assert not page.evaluate(LOW_CONTRAST), f"text with too little contrast: {page.evaluate(LOW_CONTRAST)}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / (path.replace("/", "__").removesuffix(".html") + ".png"), full_page=True)
