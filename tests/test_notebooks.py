@@ -53,11 +53,11 @@ def test_chapters_are_committed_without_outputs_except_the_pinned_text(path):
     assert "widgets" not in metadata, "saved widget state belongs to the built book, not the source"
 
 
-def test_the_book_lists_each_chapter_followed_by_its_exercise():
+def test_the_book_lists_each_chapter_followed_by_its_exercise_then_the_reference():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
     expected = [page for name in ASSIGNMENTS for page in (f"chapters/{name}", f"exercises/{name}/{name}")]
-    assert files == expected
+    assert files == [*expected, "reference"]
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
