@@ -117,6 +117,22 @@ def test_a_failed_step_in_place_leaves_the_pure_update_pure():
     np.testing.assert_array_equal(state[0].mu, before[0].mu)
 
 
+@pytest.mark.parametrize(("make", "decay"), [(lambda: optim.adam(betas=(0.9, 0.999)), 0.999),
+                                             (lambda: optim.rmsprop(alpha=0.99), 0.99)])
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_float32_moving_averages_keep_float32_precision(make, decay, seed):
+    # v_1 = (1 - decay) g^2 must not be computed as g^2 - decay g^2: that cancels ~3 of float32's 7 digits.
+    grads = np.random.default_rng(seed).standard_normal((5, 4)).astype(np.float32)
+    opt = make()
+    state, exact = opt.init(np.zeros(4, np.float32)), np.zeros(4)
+    for g in grads:
+        _, state = opt.update(g, state, np.zeros(4, np.float32))
+        exact = decay * exact + (1 - decay) * g.astype(float) ** 2
+        v = state[0].nu if hasattr(state[0], "nu") else state[0].square_avg
+        np.testing.assert_allclose(v, exact, rtol=5e-7)
+
+
 def tree_leaves_of_state(state):
     """Every array or count in a (nested) optimiser state, in order."""
     if isinstance(state, tuple):

@@ -460,13 +460,19 @@ def _accumulate(out: np.ndarray, value: np.ndarray, weight: float) -> np.ndarray
 
 def _ema(average: np.ndarray, value: np.ndarray, decay: float, *, square: bool = False) -> np.ndarray:
     """One step of an exponential moving average, decay·average + (1 − decay)·value (of value² if ``square``),
-    computed as decay·(average − value) + value into :func:`~descent.base.state_out` (memory traffic is what
-    costs: three passes, and no temporary unless ``square``)."""
-    value = value * value if square else value
-    out = np.subtract(average, value, out=state_out(average))  # an array even for 0-d parameters
-    out *= decay
-    out += value
-    return out
+    computed as PyTorch's ``lerp_`` does, average + (1 − decay)·(value − average), into
+    :func:`~descent.base.state_out`. (The shorter decay·(average − value) + value cancels: at the first step it
+    is value − 0.999·value, which loses three of float32's seven digits.) The step is formed in the new array
+    itself, or in a scratch array when the new array is the old one (memory traffic is what costs)."""
+    out = state_out(average)
+    step = np.empty_like(average) if out is average else out
+    if square:
+        np.multiply(value, value, out=step)
+        step -= average
+    else:
+        np.subtract(value, average, out=step)
+    step *= 1.0 - decay
+    return np.add(average, step, out=out)
 
 
 def _maximize(maximize: bool) -> tuple[GradientTransformation, ...]:
