@@ -1,5 +1,5 @@
-"""What the book adds to Jupyter Book: a "download, solve, submit" box on every exercise page, and no unused
-ipywidgets state in the pages.
+"""What the book adds to Jupyter Book: a "download, solve, submit" box on every exercise page, no unused
+ipywidgets state in the pages, and no "Alias for field number 0" entries on the reference page.
 
 Loaded through ``sphinx.local_extensions`` in ``_config.yml`` (which puts this folder on ``sys.path``) and
 listed in ``sphinx.config.extensions``.
@@ -9,6 +9,8 @@ listed in ``sphinx.config.extensions``.
 - An explorer's output carries both the live ipywidgets view and a static ``text/html`` form; the book shows the
   static form (``nb_mime_priority_overrides``) and loads no widget JavaScript (``nb_ipywidgets_js: {}``), so the
   widget state myst-nb would embed in the page (tens of kB per explorer) is dropped.
+- The library's states are NamedTuples whose class docstring already names every field; autodoc would list each
+  field again with Python's generated docstring "Alias for field number N", so those entries are skipped.
 """
 
 from __future__ import annotations
@@ -60,7 +62,15 @@ def drop_widget_state(app, pagename, templatename, context, doctree) -> None:
         scripts[:] = [js for js in scripts if getattr(js, "attributes", {}).get("type") != WIDGET_STATE]
 
 
+def skip_namedtuple_fields(app, what, name, obj, skip, options):
+    """Leave out a NamedTuple field whose only docstring is Python's "Alias for field number N"."""
+    if (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
+        return True
+    return None  # let autodoc decide
+
+
 def setup(app):
     app.connect("doctree-read", add_submit_box)
+    app.connect("autodoc-skip-member", skip_namedtuple_fields)
     app.connect("html-page-context", drop_widget_state, priority=900)  # after myst-nb adds the state (500)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -143,3 +143,4 @@ def test_the_reference_page_documents_every_public_name_of_descent(html):
             missing.append(anchor)
     assert not missing, f"not on reference.html: {missing}"
     assert text.count('<span class="gp">&gt;&gt;&gt; </span>') > 50, "the docstrings' examples are missing"
+    assert "Alias for field number" not in text, "NamedTuple fields listed with Python's generated docstring"

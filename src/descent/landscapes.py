@@ -29,7 +29,9 @@ Bounds = tuple[tuple[float, float], tuple[float, float]]
 class Landscape(NamedTuple):
     r"""A 2-D loss with its gradient, global minima and a window for plots.
 
+    ``f(x)`` and ``grad(x)`` take a point of shape ``(2,)`` (or a stack of points, shape ``(..., 2)``).
     ``minimum`` has shape ``(k, 2)``, one row per global minimum (shape ``(0, 2)`` when there is none).
+    ``bounds`` is the plot window ``((x_min, x_max), (y_min, y_max))`` and ``name`` a title for it.
     ``hessian`` is the constant Hessian :math:`\nabla^2 f` of a quadratic landscape and ``None`` when the
     curvature changes from point to point.
 

@@ -35,7 +35,10 @@ _LOSSES = {"regression": mse, "binary": binary_cross_entropy_with_logits, "multi
 
 
 class Model(NamedTuple):
-    """A model as pure functions; ``task`` is ``"regression"``, ``"binary"`` or ``"multiclass"``.
+    """A model as pure functions: ``init(n_features, seed)`` returns a dict of parameter arrays,
+    ``predict(params, X)`` the outputs (predictions or logits), and ``loss_and_grad(params, X, y)`` the mean loss
+    and its gradient, a dict shaped like ``params``. ``task`` is ``"regression"``, ``"binary"`` or
+    ``"multiclass"``; ``name`` is for titles.
 
     >>> model = linear_regression()
     >>> params = model.init(n_features=3, seed=0)

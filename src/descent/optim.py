@@ -78,7 +78,8 @@ def add_decayed_weights(weight_decay: float = 0.0) -> GradientTransformation:
 
 
 class TraceState(NamedTuple):
-    """The momentum buffer :math:`b` and how many updates have filled it."""
+    """The momentum buffer :math:`b` as ``trace`` (PyTorch's ``momentum_buffer``) and ``count``, how many updates
+    have filled it."""
 
     count: int
     trace: Tree
@@ -126,7 +127,7 @@ def trace(momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False)
 
 
 class ScaleByAdagradState(NamedTuple):
-    """The running sum of squared gradients :math:`s` (PyTorch's ``state_sum``)."""
+    """``sum``, the running sum of squared gradients :math:`s` (PyTorch's ``state_sum``)."""
 
     sum: Tree
 
@@ -156,7 +157,8 @@ def scale_by_adagrad(initial_accumulator_value: float = 0.0, eps: float = 1e-10)
 
 
 class ScaleByRmsState(NamedTuple):
-    """RMSprop's running mean of squared gradients (and of gradients, when centered; else ``None``)."""
+    """RMSprop's running means: ``square_avg`` of squared gradients, and ``grad_avg`` of gradients when centered
+    (else ``None``)."""
 
     square_avg: Tree
     grad_avg: Tree | None
@@ -254,7 +256,7 @@ def scale_by_adam(betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
 
 
 class ScaleByLearningRateState(NamedTuple):
-    """How many updates have been made: the step index handed to the schedule."""
+    """``count``, how many updates have been made: the step index handed to the schedule."""
 
     count: int
 
