@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from descent_grading import roundtrip
-from descent_grading.course import grade_class
+from descent_grading.grade import grade_class
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
