@@ -87,6 +87,8 @@ class StudentProcess:
             interrupted, deadline = self._interrupt()
         while True:
             try:
+                if time.monotonic() > deadline:  # checked here too: a stream of callbacks never times out below
+                    raise TimeoutError
                 reply = self._receive(deadline)
             except TimeoutError:
                 if interrupted:
@@ -98,13 +100,10 @@ class StudentProcess:
             if not isinstance(reply, dict):
                 break
             if "callback" in reply and serve is not None:
-                answer = serve(reply)
                 try:
-                    self._send(pickle.dumps(answer), deadline)
+                    self._send(pickle.dumps(serve(reply)), deadline)
                 except TimeoutError:
-                    pass  # the receive below times out and interrupts
-                if time.monotonic() > deadline and not interrupted:
-                    interrupted, deadline = self._interrupt()
+                    pass  # the next turn of the loop interrupts
                 continue
             if reply.get("id") != ident:
                 break
