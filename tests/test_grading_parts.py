@@ -1,6 +1,6 @@
 """The grader's parts, one by one: what may cross from a student's process (wire), which descent functions an
 assignment withholds (withhold), which names cross at all (plan), and how a call's changes reach the tests'
-arguments (harness.writeback)."""
+arguments (crossing.writeback)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 
 import descent
 from descent_grading import wire
-from descent_grading.harness import writeback
+from descent_grading.crossing import writeback
 from descent_grading.plan import SourceCell, Step, crossing_names
 from descent_grading.withhold import build_view
 
