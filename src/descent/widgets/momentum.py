@@ -68,7 +68,7 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
     fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.14, wspace=0.3)
     start_loss = float(landscape.f(start))
     decade = np.floor(np.log10(start_loss))
-    pair = RunPair(left, right, landscape, ("plain SGD", "momentum"), steps,
+    pair = RunPair(left, right, landscape, ("gradient descent", "momentum"), steps,
                    ylim=(10.0 ** (decade - 14), 10.0 ** (decade + 5)))
     title = fig.suptitle("", fontsize=11)
     plain_runs = {}
@@ -76,7 +76,7 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
 
     def draw(momentum, lr, variant):
         nesterov = variant == "Nesterov" and momentum > 0
-        if lr not in plain_runs:  # plain SGD does not depend on the main slider: run it once per lr
+        if lr not in plain_runs:  # gradient descent does not depend on the main slider: run it once per lr
             plain_runs.clear()
             plain_runs[lr] = _run(landscape, start, lr, 0.0, False, steps)
         plain, heavy = plain_runs[lr], _run(landscape, start, lr, momentum, nesterov, steps)
