@@ -167,7 +167,6 @@ def mse_integer_grad(p, t):
     (mse_summed, losses.mse, "value", "exactly n = 6 times too large"),
     (mse_summed, losses.mse, "gradient", "exactly n = 6 times too large"),
     (bce_log10, losses.binary_cross_entropy_with_logits, "value", "np.log10"),
-    (bce_log10, losses.binary_cross_entropy_with_logits, "gradient", "derivative of the value you return"),
     (mse_integer_grad, losses.mse, "types", "must be a float NumPy array"),
     (lambda p, t: losses.mse(p, t)[0], losses.mse, "value", "must return a pair"),
 ])
@@ -186,6 +185,33 @@ def test_expect_loss_passes_the_reference_itself(name, check):
         target = (target + 1) / 2
     loss = getattr(losses, name)
     expect_loss(name, loss, loss, pred, target, check)
+
+
+def test_a_mistake_in_the_value_costs_the_value_check_only():
+    z, y = np.array([[40.0, -1.0], [0.5, 1000.0]]), np.array([[1.0, 0.0], [0.0, 0.0]])
+    reference = losses.binary_cross_entropy_with_logits
+    for check in ("gradient", "types"):
+        expect_loss("bce", bce_log10, reference, z, y, check)
+    expect_loss("bce", bce_log10, reference, 100 * z, y, "edge", like=(z, y))  # up to the factor 1/ln 10
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:divide by zero:RuntimeWarning")
+def test_an_edge_case_fails_on_overflow_and_on_a_wrong_kink_only():
+    def naive(z, y):
+        p = 1 / (1 + np.exp(-z))
+        return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))), (p - y) / z.size
+
+    def kink(p, t):
+        return losses.hinge(p, t)[0], np.where(1 - t * p >= 0, -t, 0.0) / p.size
+
+    ordinary = (np.array([1.0, -1.0]), np.array([1.0, 0.0]))
+    expect_loss("bce", naive, losses.binary_cross_entropy_with_logits, *ordinary, "edge", like=ordinary)
+    with pytest.raises(AssertionError, match=r"^bce: must be finite, got value inf .* — overflow$"):
+        expect_loss("bce", naive, losses.binary_cross_entropy_with_logits, np.array([40.0, -1000.0]),
+                    np.array([0.0, 1.0]), "edge", like=ordinary, hint="overflow")
+    with pytest.raises(AssertionError, match=r"^hinge gradient: at index \(0,\) expected 0\.0 but got -0\.5"):
+        expect_loss("hinge", kink, losses.hinge, np.array([1.0, 3.0]), np.array([1.0, 1.0]), "edge",
+                    like=(np.array([0.5, 3.0]), np.array([1.0, -1.0])))
 
 
 def test_expect_loss_names_a_listed_mistake():

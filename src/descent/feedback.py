@@ -176,14 +176,19 @@ def expect_untouched(what: str, function: Callable, *args, **kwargs):
     return result
 
 
-def expect_loss(what: str, loss: Callable, reference: Callable, pred, target, check: str,
-                mistakes: dict[str, Callable] | None = None) -> None:
+def expect_loss(what: str, loss: Callable, reference: Callable | None, pred, target, check: str,
+                mistakes: dict[str, Callable] | None = None, n: int | None = None, like: tuple | None = None,
+                hint: str = "") -> None:
     r"""Check one idea of a learner's loss ``loss(pred, target) -> (value, grad)`` against ``reference``.
 
-    ``check`` is ``"value"`` (the mean loss), ``"gradient"`` (:math:`\partial L / \partial \hat y`, against the
-    reference and against finite differences of the learner's own value) or ``"types"`` (a Python float and a
-    float array of ``pred``'s shape). ``mistakes`` maps a hint to a function ``(pred, target) -> (value, grad)``
-    computing a typical wrong loss; a missing 1/n, a wrong sign or log base is recognised without being listed.
+    ``check`` is ``"value"`` (the mean loss), ``"gradient"`` (:math:`\partial L / \partial \hat y`), ``"types"``
+    (a Python float and a float array of ``pred``'s shape) or ``"edge"``: an extreme but valid input gives a finite
+    value and gradient that agree with the reference up to the constant factor the learner's loss shows on the
+    ordinary input ``like = (pred, target)`` of the same shapes (not compared where the ordinary input is already
+    wrong), so that a mistake in the formula costs the value or gradient test, not this one.
+    ``mistakes`` maps a hint to a function ``(pred, target) -> (value, grad)``
+    computing a typical wrong loss; a missing 1/n (``n`` defaults to ``pred.size``), a wrong sign or log base is
+    recognised without being listed. The ``"types"`` check needs no reference (pass None).
 
     >>> from descent.losses import mse
     >>> def summed(p, t): return float(np.sum((p - t) ** 2)), 2 * (p - t)
@@ -192,12 +197,9 @@ def expect_loss(what: str, loss: Callable, reference: Callable, pred, target, ch
     ...
     AssertionError: mse gradient: at index (0,) expected 1.0 but got 2.0 — it is exactly n = 2 times too large: ...
     """
-    from .numerics import numerical_grad
-
     pred, target = np.asarray(pred), np.asarray(target)
-    value, grad = _pair(what, loss(pred, target))
-    right_value, right_grad = reference(pred, target)
-    wrong = {text: wrong_loss(pred, target) for text, wrong_loss in (mistakes or {}).items()}
+    value, grad = _pair(what, loss(pred.copy(), target.copy()))  # whether it changes them is another test
+    n = pred.size if n is None else n
     if check == "types":
         expect_true(f"{what} value", isinstance(value, float), f"must be a Python float, got {type(value).__name__}",
                     hint="return float(...)")
@@ -205,18 +207,30 @@ def expect_loss(what: str, loss: Callable, reference: Callable, pred, target, ch
                     f"must be a float NumPy array, got {_kind(grad)}", hint="build it from float arrays")
         expect_true(f"{what} gradient", np.shape(grad) == pred.shape,
                     f"must have pred's shape {pred.shape}, got {np.shape(grad)}")
-    elif check == "value":
-        expect_close(f"{what} value", value, right_value, n=pred.size,
+        return
+    if check not in ("value", "gradient", "edge"):
+        raise ValueError(f"check={check!r}: use 'value', 'gradient', 'types' or 'edge'")
+    right_value, right_grad = reference(pred, target)
+    if check == "edge":
+        if like is None or np.shape(like[0]) != pred.shape:
+            raise ValueError(f"like: an ordinary input of pred's shape {pred.shape} is needed for check='edge'")
+        finite = all(x is not None and bool(np.all(np.isfinite(x))) for x in (_numbers(value), _numbers(grad)))
+        expect_true(what, finite, f"must be finite, got value {_brief(value)} and gradient {_brief(grad)}", hint)
+        mine, right = _pair(what, loss(*(np.copy(x) for x in like))), reference(*like)
+        for name, got, want, ordinary_got, ordinary_want in [("value", value, right_value, mine[0], right[0]),
+                                                             ("gradient", grad, right_grad, mine[1], right[1])]:
+            k = _factor(ordinary_got, ordinary_want)
+            if k is not None:  # else the ordinary input is already wrong: the value or gradient test says how
+                expect_close(f"{what} {name}", got, k * np.asarray(want), hint=hint, explain=False)
+        return
+    wrong = {text: wrong_loss(pred, target) for text, wrong_loss in (mistakes or {}).items()}
+    if check == "value":
+        expect_close(f"{what} value", value, right_value, n=n,
                      mistakes={text: pair[0] for text, pair in wrong.items()})
-    elif check == "gradient":
-        expect_close(f"{what} gradient", grad, right_grad, n=pred.size,
+    else:
+        expect_close(f"{what} gradient", grad, right_grad, n=n,
                      mistakes={text: pair[1] for text, pair in wrong.items()},
                      hint="each entry is ∂L/∂ŷ_i of the mean loss")
-        numeric = numerical_grad(lambda p: _pair(what, loss(p, target))[0], pred.astype(float))
-        expect_close(f"{what} gradient vs finite differences of your value", grad, numeric, rtol=1e-5, atol=1e-7,
-                     hint="the gradient must be the derivative of the value you return", explain=False)
-    else:
-        raise ValueError(f"check={check!r}: use 'value', 'gradient' or 'types'")
 
 
 def replay(step: Callable, params, grads: Sequence, state: Sequence, *, counted: bool = False,
@@ -307,6 +321,17 @@ def _ratio(actual: np.ndarray, expected: np.ndarray) -> float | None:
     ratios = actual[big] / expected[big]
     k = float(np.median(ratios))
     return k if k != 0 and np.allclose(ratios, k, rtol=1e-6, atol=0) and not math.isclose(k, 1, rel_tol=1e-6) else None
+
+
+def _factor(actual, expected) -> float | None:
+    """The constant factor between a learner's answer and the right one: 1 if they agree, None if no constant
+    factor turns one into the other."""
+    actual, expected = _numbers(actual), np.asarray(expected, dtype=float)
+    if actual is None or actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+        return None
+    if _matches(actual, expected):
+        return 1.0
+    return _ratio(actual, expected)
 
 
 def _same(a, b) -> bool:

@@ -1,0 +1,98 @@
+"""The common mistakes of each exercise, the partial score each one earns, and the hint that names it.
+
+Each mistaken submission is the solution notebook with one answer cell edited the way a learner gets it wrong. One
+mistake fails the test cells of its idea only (value, gradient, types, inputs untouched, an edge case, ...), so it
+costs those points and no others, and each failing cell's message names the mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from exercise_runs import answer_source, grade, solution, with_answers
+
+
+@dataclass(frozen=True)
+class Mistake:
+    exercise: str
+    answer: str  # the grade_id of the answer cell the learner got wrong
+    what: str  # the mistake, in the words of the hint a learner should read
+    edits: tuple[tuple[str, str], ...]  # (text of the solution, what the learner wrote instead)
+    score: float  # the points the submission earns
+    fails: dict[str, str] = field(default_factory=dict)  # failing test cell -> a phrase its message must contain
+
+
+L1 = "01_loss_functions"
+MISTAKES = [
+    # Exercise 1: 25 points, 5 per loss (value, gradient, types, untouched, edges).
+    Mistake(L1, "mse", "a sum instead of a mean", (("np.mean(error**2)", "np.sum(error**2)"),), 24,
+            {"test_mse_value": "n = 2 times too large: did you forget to divide by n?"}),
+    Mistake(L1, "mse", "the gradient without 1/n", (("2.0 * error / error.size", "2.0 * error"),), 24,
+            {"test_mse_gradient": "n = 3 times too large: did you forget to divide by n?"}),
+    Mistake(L1, "mse", "the gradient without the factor 2", (("2.0 * error / error.size", "error / error.size"),),
+            24, {"test_mse_gradient": "half the right answer: did you drop a factor 2?"}),
+    Mistake(L1, "mse", "the error as y − ŷ", (("2.0 * error /", "-2.0 * error /"),), 24,
+            {"test_mse_gradient": "the wrong sign"}),
+    Mistake(L1, "mse", "subtracting in place",
+            (("error = np.asarray(pred, dtype=float) - np.asarray(target, dtype=float)",
+              "pred -= target\n    error = np.asarray(pred, dtype=float)"),), 24,
+            {"test_mse_untouched": "changed its argument 1 in place"}),
+    Mistake(L1, "mse", "a list for the gradient",
+            (("2.0 * error / error.size", "(2.0 * error / error.size).tolist()"),), 24,
+            {"test_mse_types": "must be a float NumPy array, got list"}),
+    Mistake(L1, "mae", "the gradient as error / |error|", (("np.sign(error)", "error / np.abs(error)"),), 24,
+            {"test_mae_edges": "not ±1/n and not 0/0"}),
+    Mistake(L1, "mae", "the gradient as the error itself", (("np.sign(error) / error.size", "error / error.size"),),
+            24, {"test_mae_gradient": "the gradient of |e| is sign(e)"}),
+    Mistake(L1, "mae", "|e| as sqrt(e²)", (("np.mean(np.abs(error))", "np.mean(np.sqrt(error**2))"),), 24,
+            {"test_mae_edges": "sqrt(e**2) overflows: use np.abs"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "sigmoid, then the log of probabilities",
+            (("loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))",
+              "q = 1 / (1 + np.exp(-z))\n    loss = -(y * np.log(q) + (1 - y) * np.log(1 - q))"),), 24,
+            {"test_bce_edges": "σ(40) rounds to exactly 1"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "log10, and probabilities first",
+            (("loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))",
+              "q = 1 / (1 + np.exp(-z))\n    loss = -(y * np.log10(q) + (1 - y) * np.log10(1 - q))"),), 23,
+            {"test_bce_value": "did you use np.log10?", "test_bce_edges": "must be finite"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "the gradient as y − σ(z)", (("(p - y) /", "(y - p) /"),), 24,
+            {"test_bce_gradient": "the wrong sign"}),
+    Mistake(L1, "cross_entropy", "no shift by the row maximum",
+            (("shifted = z - z.max(axis=1, keepdims=True)", "shifted = z"),), 24,
+            {"test_ce_edges": "subtract each row's maximum"}),
+    Mistake(L1, "cross_entropy", "a mean over all n·C logits",
+            (("float(-np.sum(onehot * log_p) / n)", "float(-np.sum(onehot * log_p) / (n * C))"),), 24,
+            {"test_ce_value": "average over the n samples"}),
+    Mistake(L1, "cross_entropy", "the gradient p / n without the one-hot",
+            (("(np.exp(log_p) - onehot) / n", "np.exp(log_p) / n"),), 24,
+            {"test_ce_gradient": "subtract the one-hot rows"}),
+    Mistake(L1, "hinge", "the gradient without y", (("np.where(active, -y, 0.0)", "np.where(active, -1.0, 0.0)"),),
+            24, {"test_hinge_gradient": "label −1 gives +1/n"}),
+    Mistake(L1, "hinge", "the slope at the kink", (("active = gap > 0", "active = gap >= 0"),), 24,
+            {"test_hinge_edges": "use > 0, not >= 0"}),
+]
+
+
+def submission(mistake: Mistake):
+    nb = solution(mistake.exercise)
+    source = answer_source(nb, mistake.answer)
+    for right, wrong in mistake.edits:
+        assert source.count(right) == 1, f"{right!r} is not once in the solution of {mistake.answer}"
+        source = source.replace(right, wrong)
+    return with_answers(nb, {mistake.answer: source})
+
+
+@pytest.mark.parametrize("name", sorted({m.exercise for m in MISTAKES}))
+def test_the_solution_earns_every_point(name):
+    results = grade(solution(name))
+    assert {cell: r.message for cell, r in results.items() if r.message} == {}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.exercise[:2]}-{m.answer}-{m.what}")
+def test_a_common_mistake_costs_its_idea_only_and_its_hint_names_it(mistake):
+    results = grade(submission(mistake))
+    failed = {cell: r.message for cell, r in results.items() if r.message}
+    assert set(failed) == set(mistake.fails), failed
+    for cell, phrase in mistake.fails.items():
+        assert phrase in failed[cell], f"{cell}: {failed[cell]}"
+    assert sum(r.points for r in results.values()) == mistake.score
