@@ -1,16 +1,25 @@
 """The common mistakes of each exercise, the partial score each one earns, and the hint that names it.
 
-Each mistaken submission is the solution notebook with one answer cell edited the way a learner gets it wrong. One
-mistake fails the test cells of its idea only (value, gradient, types, inputs untouched, an edge case, ...), so it
-costs those points and no others, and each failing cell's message names the mistake.
+Each mistaken submission is the student version answered with the solutions, one answer edited the way a learner
+gets it wrong. The whole set is graded like a class, through the grader (answers in the sandboxed process, tests in
+the trusted harness). One mistake fails the test cells of its idea only (value, gradient, types, inputs untouched, an
+edge case, ...), so it costs those points and no others, and each failing cell's message names the mistake.
 """
 
 from __future__ import annotations
 
+import io
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import nbformat
 import pytest
-from exercise_runs import answer_source, grade, solution, with_answers
+
+from descent_grading import roundtrip
+from descent_grading.grade import grade_class
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -108,26 +117,40 @@ MISTAKES += [
 ]
 
 
-def submission(mistake: Mistake):
-    nb = solution(mistake.exercise)
-    source = answer_source(nb, mistake.answer)
+def student_id(mistake: Mistake) -> str:
+    return f"m{MISTAKES.index(mistake):02d}"
+
+
+def submission(mistake: Mistake) -> nbformat.NotebookNode:
+    name = mistake.exercise
+    release = nbformat.read(ROOT / "exercises" / name / f"{name}.ipynb", as_version=4)
+    answers = roundtrip.answers(nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4))
+    source = answers[mistake.answer]
     for right, wrong in mistake.edits:
         assert source.count(right) == 1, f"{right!r} is not once in the solution of {mistake.answer}"
         source = source.replace(right, wrong)
-    return with_answers(nb, {mistake.answer: source})
+    return roundtrip.answered(release, {**answers, mistake.answer: source})
 
 
-@pytest.mark.parametrize("name", sorted({m.exercise for m in MISTAKES}))
-def test_the_solution_earns_every_point(name):
-    results = grade(solution(name))
-    assert {cell: r.message for cell, r in results.items() if r.message} == {}
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    names = sorted({m.exercise for m in MISTAKES})
+    root = roundtrip.new_course(tmp_path_factory.mktemp("course"), ROOT / "solutions", names)
+    submitted = tmp_path_factory.mktemp("submitted")
+    for mistake in MISTAKES:
+        folder = submitted / student_id(mistake) / mistake.exercise
+        folder.mkdir(parents=True)
+        nbformat.write(submission(mistake), folder / f"{mistake.exercise}.ipynb")
+    summary = grade_class(root, submitted, unsandboxed=shutil.which("bwrap") is None, stream=io.StringIO())
+    assert not summary.failed and not summary.skipped, summary.text(root)
+    return {result.student: result for result in summary.results}
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.exercise[:2]}-{m.answer}-{m.what}")
-def test_a_common_mistake_costs_its_idea_only_and_its_hint_names_it(mistake):
-    results = grade(submission(mistake))
-    failed = {cell: r.message for cell, r in results.items() if r.message}
+def test_a_common_mistake_costs_its_idea_only_and_its_hint_names_it(graded, mistake):
+    result = graded[student_id(mistake)]
+    failed = {test.name: test.message for test in result.tests if not test.passed}
     assert set(failed) == set(mistake.fails), failed
     for cell, phrase in mistake.fails.items():
         assert phrase in failed[cell], f"{cell}: {failed[cell]}"
-    assert sum(r.points for r in results.values()) == mistake.score
+    assert result.score == mistake.score

@@ -48,14 +48,30 @@ def test_exactly_the_test_cells_with_hidden_tests_are_tagged(name, folder):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_the_solution_names_every_descent_function_it_asks_for_and_its_aliases(name):
-    withheld = notebook("solutions", name).metadata["descent"]["withheld"]
-    assert withheld and len(set(withheld)) == len(withheld)
-    functions = []
+def test_the_solution_withholds_functions_where_descent_defines_them(name):
+    """Each name is a module's own top-level function (the grader replaces it there, so the package's re-exports,
+    such as descent.mse for descent.losses.mse, are withheld with it)."""
+    withheld = notebook("solutions", name).metadata.get("descent", {}).get("withheld", [])
+    assert len(set(withheld)) == len(withheld)
     for dotted in withheld:
         module, _, attribute = dotted.rpartition(".")
-        assert module.split(".")[0] == "descent", dotted
-        functions.append(getattr(importlib.import_module(module), attribute))
-    for attribute in dir(descent):
-        if any(getattr(descent, attribute) is f for f in functions):
-            assert f"descent.{attribute}" in withheld, f"descent.{attribute} is an alias of a withheld function"
+        function = getattr(importlib.import_module(module), attribute)
+        assert getattr(function, "__module__", module) == module, f"{dotted} is defined in {function.__module__}"
+
+
+ASKED = {  # the descent functions each exercise asks learners to write
+    "01_loss_functions": ["mse", "mae", "binary_cross_entropy_with_logits", "cross_entropy", "hinge"],
+    "02_gradient_descent": ["numerical_grad"],
+    "04_sgd_variants": ["minibatches", "sgd", "rmsprop"],
+    "05_adam": ["adam", "adamw"],
+    "06_schedules": ["step_lr", "cosine_annealing", "warmup_cosine"],
+    "07_clipping": ["global_norm", "clip_grad_norm", "clip_by_value"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ASKED))
+def test_every_descent_function_an_exercise_asks_for_is_withheld(name):
+    withheld = {dotted.rsplit(".", 1)[1] for dotted in notebook("solutions", name).metadata["descent"]["withheld"]}
+    assert set(ASKED[name]) <= withheld
+    for function in ASKED[name]:
+        assert callable(getattr(descent, function))

@@ -250,3 +250,13 @@ def test_replay_counts_steps_from_one_and_checks_what_comes_back():
     with pytest.raises(AssertionError, match=r"must return a tuple of 2 values, got 0.0"):
         replay(lambda p, g, m: p, 0.0, [1.0], (0.0,))
     assert len(reference_replay(adam(lr=0.1), np.zeros(3), [np.ones(3)] * 4)) == 4
+
+
+def test_arrays_in_messages_take_one_short_line():
+    def overflowing(p, t):
+        return float("nan"), np.array([[1e300, np.nan], [0.5, -2.0]]) * np.ones((2, 2))
+
+    with pytest.raises(AssertionError, match=r"^f: must be finite, got value nan and gradient "
+                                             r"\[\[1e\+300, nan\], \[0\.5, -2\.0\]\]$"):
+        expect_loss("f", overflowing, losses.mse, np.zeros((2, 2)), np.zeros((2, 2)), "edge", like=(np.ones((2, 2)),
+                    np.zeros((2, 2))))
