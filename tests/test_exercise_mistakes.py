@@ -117,6 +117,24 @@ MISTAKES += [
 ]
 
 
+L3, L4 = "03_learning_rate", "04_sgd_variants"
+MISTAKES += [
+    # Exercises 3 and 4: the experiments, graded by running them (12 and 16 points).
+    Mistake(L3, "choose_learning_rate", "α = 1/L, too slow for the flat direction",
+            (("float(2.0 / (mu + L))", "float(1.0 / L)"),), 9,
+            {"test_choose_learning_rate_hidden": "raise lr"}),
+    Mistake(L4, "choose_momentum", "no momentum, the best plain step", (("return float(lr), float(momentum)",
+                                                                        "return 2.0 / 101.0, 0.0"),), 14,
+            {"test_choose_momentum_run": "without momentum no step size is fast enough here"}),
+    Mistake(L4, "choose_momentum", "momentum 0.9 with α = 1/L", (("return float(lr), float(momentum)",
+                                                                 "return 0.01, 0.9"),), 14,
+            {"test_choose_momentum_run": "Polyak's"}),
+    Mistake(L4, "choose_momentum", "a step beyond the stability limit", (("return float(lr), float(momentum)",
+                                                                          "return 0.05, 0.0"),), 13,
+            {"test_choose_momentum_visible": "diverges", "test_choose_momentum_run": "the run diverged"}),
+]
+
+
 def student_id(mistake: Mistake) -> str:
     return f"m{MISTAKES.index(mistake):02d}"
 
