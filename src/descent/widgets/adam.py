@@ -7,15 +7,13 @@ setting of the other two.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import plots
 from ..landscapes import Landscape, rosenbrock
 from ..optim import adam
 from ..plots import OKABE_ITO
-from ..train import DivergenceWarning, Trajectory, minimize
+from ..train import Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
 
 START = (-1.2, 1.0)  # Rosenbrock's classic start (Rosenbrock, 1960), on the far side of the curved valley
@@ -26,8 +24,8 @@ LOSS_LIMITS = (1e-8, 1e3)  # the explorer's loss axis: fixed, so that no slider 
 def adam_path(landscape: Landscape, x0, lr: float, betas=(0.9, 0.999), eps: float = 1e-8,
               steps: int = STEPS) -> Trajectory:
     r"""The path of Adam on a 2-D ``landscape`` from ``x0``: the :class:`~descent.train.Trajectory` of
-    ``descent.train.minimize(descent.optim.adam(lr, betas, eps), landscape, x0, steps)``, with its
-    :class:`~descent.train.DivergenceWarning` silenced (a divergence is shown, not warned about).
+    ``descent.train.minimize(descent.optim.adam(lr, betas, eps), landscape, x0, steps)``, with
+    ``warn=False`` (a divergence is shown, not warned about).
 
     >>> run = adam_path(rosenbrock(), [-1.2, 1.0], lr=0.1, steps=2)
     >>> np.round(run.params, 4)   # the first step moves each coordinate by lr
@@ -35,9 +33,7 @@ def adam_path(landscape: Landscape, x0, lr: float, betas=(0.9, 0.999), eps: floa
            [-1.1   ,  1.1   ],
            [-1.0173,  1.1831]])
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return minimize(adam(lr=lr, betas=betas, eps=eps), landscape, x0, steps)
+    return minimize(adam(lr=lr, betas=betas, eps=eps), landscape, x0, steps, warn=False)
 
 
 def adam_explorer() -> Explorer:

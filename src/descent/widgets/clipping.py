@@ -10,8 +10,6 @@ only draws them.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import _checks, plots
@@ -19,7 +17,7 @@ from ..base import chain
 from ..clipping import clip_by_global_norm
 from ..landscapes import Landscape, rosenbrock
 from ..optim import sgd
-from ..train import DivergenceWarning, Trajectory, minimize
+from ..train import Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
 from .landscapes import RunPair
 
@@ -35,16 +33,14 @@ def clipped_descent(landscape: Landscape, x0, lr: float, max_norm: float | None,
               \qquad g_t = \nabla f(\theta_{t-1}),
 
     with :math:`c` = ``max_norm``; ``max_norm=None`` is plain gradient descent, ``minimize(sgd(lr), ...)``.
-    The :class:`~descent.train.DivergenceWarning` is silenced: a divergence is shown through ``diverged_at``.
+    It runs with ``warn=False``: a divergence is shown through ``diverged_at``, not warned about.
 
     >>> run = clipped_descent(rosenbrock(), [-2.0, -0.5], lr=0.002, max_norm=None, steps=200)
     >>> run.diverged_at
     6
     """
     opt = sgd(lr=lr) if max_norm is None else chain(clip_by_global_norm(max_norm, norm_type), sgd(lr=lr))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return minimize(opt, landscape, x0, steps)
+    return minimize(opt, landscape, x0, steps, warn=False)
 
 
 def clipping_runs(landscape: Landscape, x0, lr: float, max_norm: float, steps: int,

@@ -9,7 +9,6 @@ and :class:`RunPair` (two runs compared, for chapters 4 and 7).
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -17,7 +16,7 @@ from .. import _checks, plots
 from ..landscapes import LANDSCAPES, Landscape, ill_conditioned
 from ..optim import sgd
 from ..plots import OKABE_ITO
-from ..train import DivergenceWarning, Trajectory, minimize
+from ..train import Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
 
 
@@ -36,17 +35,15 @@ def window_point(landscape: Landscape, u: float, v: float) -> np.ndarray:
 
 def gradient_descent(landscape: Landscape, x0, lr: float, steps: int) -> Trajectory:
     r"""Plain gradient descent :math:`\theta_t = \theta_{t-1} - \alpha \nabla f(\theta_{t-1})`: the
-    :class:`~descent.train.Trajectory` of ``descent.train.minimize(descent.optim.sgd(lr), ...)``, with its
-    :class:`~descent.train.DivergenceWarning` silenced (a divergence is shown, not warned about: see
+    :class:`~descent.train.Trajectory` of ``descent.train.minimize(descent.optim.sgd(lr), ...)``, with
+    ``warn=False`` (a divergence is shown, not warned about: see
     ``diverged_at``).
 
     >>> run = gradient_descent(ill_conditioned(10.0), [1.0, 1.0], lr=0.3, steps=1000)
     >>> run.diverged_at
     511
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return minimize(sgd(lr=lr), landscape, x0, steps)
+    return minimize(sgd(lr=lr), landscape, x0, steps, warn=False)
 
 
 def stability(landscape: Landscape, lr: float) -> str:

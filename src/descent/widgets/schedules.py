@@ -9,7 +9,6 @@ step, and the loss on the whole data set after every step, not only after every 
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import _checks, plots
