@@ -28,6 +28,7 @@ from descent.train import minimize
 from descent.widgets import (
     Explorer,
     Slider,
+    View,
     descent_explorer,
     gradient_descent,
     learning_rate_explorer,
@@ -453,16 +454,24 @@ def frame_bytes(uri):
     return base64.b64decode(uri.split(",", 1)[1])
 
 
-def frames_of(page):
-    data = re.search(r"data = (\{.*?\});", page.scripts[0], flags=re.DOTALL).group(1)
+def script_data(page):
+    data = re.search(r"data = (\{.*?\}), view", page.scripts[0], flags=re.DOTALL).group(1)
     return json.loads(data.replace("<\\/", "</"))
+
+
+def frames_of(page, view: int = 0):
+    """One view of a static page: its pictures (data URIs) in slider order, their labels, where it opens."""
+    data = script_data(page)
+    chosen = data["views"][view]
+    return {**chosen, "frames": [data["images"][i] for i in chosen["frames"]]}
 
 
 @each_explorer
 def test_static_html_is_one_figure_with_image_labelled_slider_output_and_script(factory):
     explorer = factory()
-    page = Parsed(explorer.static_html(n=4, dpi=40))
+    page = Parsed(explorer.static_html(explorer.main, n=4, dpi=40))
     assert page.tags[0][0] == "figure" and not page.open
+    assert not any(tag == "select" for tag, _ in page.tags)  # one view: no menu
     image, slider = page.only("img"), page.only("input")
     assert image["alt"] == explorer.alt
     assert slider["type"] == "range" and (slider["min"], slider["max"], slider["step"]) == ("0", "3", "1")
@@ -476,7 +485,7 @@ def test_static_html_is_one_figure_with_image_labelled_slider_output_and_script(
 def test_static_frames_sweep_the_main_slider_and_open_on_the_current_figure(factory):
     explorer = factory()
     before, slider = explorer.values, explorer.sliders[explorer.main]
-    page = Parsed(explorer.static_html(n=5, dpi=40))
+    page = Parsed(explorer.static_html(explorer.main, n=5, dpi=40))
     data = frames_of(page)
     assert len(data["frames"]) == len(data["labels"]) == 5
     assert len(set(data["frames"])) == 5, "two values of the slider drew the same figure"
@@ -487,13 +496,14 @@ def test_static_frames_sweep_the_main_slider_and_open_on_the_current_figure(fact
     assert explorer.values == before  # the explorer is left as it was
     explorer.update(**{explorer.main: slider.value})
     assert frame_bytes(data["frames"][start]) == frame_bytes(
-        frames_of(Parsed(explorer.static_html(n=5, dpi=40)))["frames"][start])
+        frames_of(Parsed(explorer.static_html(explorer.main, n=5, dpi=40)))["frames"][start])
 
 
 def test_static_html_is_deterministic_and_each_frame_is_a_png_of_the_figure():
     explorer = learning_rate_explorer()
     first = explorer.static_html(n=3, dpi=50)
     assert explorer.static_html(n=3, dpi=50) == first
+    assert len(script_data(Parsed(first))["images"]) == 3
     from PIL import Image
 
     for uri in frames_of(Parsed(first))["frames"]:
@@ -515,3 +525,84 @@ def test_static_html_refuses_unknown_sliders_and_too_few_frames():
         explorer.static_html("colour")
     with pytest.raises(ValueError, match="n"):
         explorer.static_html(n=1)
+
+
+@each_explorer
+def test_the_static_form_shows_the_explorers_own_views_and_each_works(factory):
+    explorer = factory()
+    before = explorer.values
+    page = Parsed(explorer.static_html(n=3, dpi=20))
+    views = explorer.views or (View(""),)
+    data = script_data(page)
+    assert len(data["views"]) == len(views)
+    options = [attrs for tag, attrs in page.tags if tag == "option"]
+    assert len(options) == (len(views) if len(views) > 1 else 0)
+    for i, view in enumerate(views):
+        shown = frames_of(page, i)
+        assert len(set(shown["frames"])) == len(shown["frames"]) >= 2, f"view {view.label!r}: frames repeat"
+        if view.label:
+            assert view.label in page.texts
+    assert explorer.values == before
+
+
+def test_views_apply_their_settings_share_pictures_and_open_on_the_first():
+    explorer = descent_explorer()
+    views = (View("quadratic", {"landscape": "quadratic"}, "lr", (0.1, 0.5)),
+             View("saddle steps", {"landscape": "saddle", "y0": 0.0}, "steps", (10, 50), start=50),
+             View("quadratic again", {"landscape": "quadratic"}, "lr", (0.5, 1.0), start=0.5))
+    before = explorer.values
+    page = Parsed(explorer.static_html(views=views, dpi=20))
+    assert explorer.values == before
+    data = script_data(page)
+    assert len(data["images"]) == 5  # the quadratic at lr = 0.5 appears in two views, stored once
+    saddle = frames_of(page, 1)
+    assert saddle["labels"] == ["10", "50"] and saddle["start"] == 1 and saddle["slider"] == "steps"
+    assert "landscape = saddle" in saddle["note"] and "start y (window fraction) = 0" in saddle["note"]
+    assert "steps" not in saddle["note"].split(";", 1)[1]  # the swept slider is not listed among the others
+    assert [attrs["value"] for tag, attrs in page.tags if tag == "option"] == ["0", "1", "2"]
+    explorer.update(landscape="saddle", y0=0.0, steps=50)
+    alone = frames_of(Parsed(explorer.static_html("steps", n=2, dpi=20)))
+    assert frame_bytes(saddle["frames"][1]) == frame_bytes(alone["frames"][alone["start"]])
+    assert page.only("img")["src"] == frames_of(page, 0)["frames"][0]  # the first view, at its start (lr 0.1)
+
+
+def test_a_view_starts_on_a_value_it_lacks_by_adding_it_in_order():
+    explorer = descent_explorer()
+    page = Parsed(explorer.static_html(views=(View("", None, "lr", (0.01, 1.0), start=0.1),), dpi=20))
+    assert frames_of(page)["labels"] == ["0.01", "0.1", "1"] and frames_of(page)["start"] == 1
+
+
+def test_bad_views_raise_value_errors_naming_the_problem():
+    explorer = loss_explorer()
+    idle = Explorer(explorer.fig, {**explorer.sliders, "delta": explorer.sliders["delta"]._replace(
+        applies=lambda values: values["pred"] > 0)}, explorer.draw, main="pred")
+    with pytest.raises(ValueError, match="views="):
+        explorer.static_html(views=[])
+    with pytest.raises(ValueError, match="views="):
+        explorer.static_html(views=["pred"])
+    with pytest.raises(ValueError, match="both sweeps 'pred' and fixes it"):
+        explorer.static_html(views=[View("x", {"pred": 1.0}, "pred")])
+    with pytest.raises(ValueError, match="name='colour' is not a slider"):
+        explorer.static_html(views=[View("x", None, "colour")])
+    with pytest.raises(ValueError, match="pred=9.0 is invalid"):
+        explorer.static_html(views=[View("x", None, "pred", (0.0, 9.0))])
+    with pytest.raises(ValueError, match="sweeps 'delta', which does nothing"):
+        idle.static_html(views=[View("x", {"pred": -1.0}, "delta")])
+
+
+def test_a_slider_that_does_not_apply_is_disabled_live_and_left_out_of_the_static_note():
+    explorer = loss_explorer()
+    explorer.sliders["delta"] = explorer.sliders["delta"]._replace(applies=lambda values: values["pred"] > 0)
+    widget = explorer.widget()
+    controls = {control.description: control for control in widget.children[0].children}
+    delta, pred = controls[explorer.sliders["delta"].description], controls[explorer.sliders["pred"].description]
+    assert not delta.disabled
+    pred.value = -1.0
+    assert delta.disabled and not pred.disabled
+    pred.value = 1.0
+    assert not delta.disabled
+    note = frames_of(Parsed(explorer.static_html("target", n=2, dpi=20)))["note"]
+    assert "Huber δ" in note
+    explorer.update(pred=-1.0)
+    note = frames_of(Parsed(explorer.static_html("target", n=2, dpi=20)))["note"]
+    assert "Huber δ" not in note and "prediction ŷ = -1" in note

@@ -13,8 +13,12 @@ slider never changes, because a change of axis means rendering everything again.
 
 ``show()`` displays both forms of an explorer in one output: the ipywidgets version (sliders above the figure),
 which a live notebook renders, and :meth:`Explorer.static_html`, which a static page (the book) renders: the
-figure pre-rendered at ``n`` values of the explorer's ``main`` slider, switched by an HTML range input and a
-few lines of inline JavaScript, with no kernel and no network.
+figure pre-rendered along one slider, switched by an HTML range input and a few lines of inline JavaScript,
+with no kernel and no network. An explorer's ``views`` (:class:`View`) choose what the page pre-renders: the
+values where the chapter's story is, and one sweep for each "Things to try" suggestion, offered in a menu.
+
+A slider whose ``applies`` says it does nothing at the current values (the decay factor of a schedule that has
+none) is disabled in the live widget and left out of the static page's description.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ class Slider(NamedTuple):
     """One control of an explorer: a number between ``min`` and ``max`` in steps of ``step`` (in decades,
     i.e. powers of 10, when ``log``), or, when ``options`` is given, a dropdown over ``options`` (then
     ``min``, ``max`` and ``step`` are ``None``). ``value`` is the current setting. An integer ``step`` makes
-    an integer slider."""
+    an integer slider. ``applies``, if given, says from all the sliders' values whether this one matters:
+    the live widget disables it where it does not."""
 
     min: float | None
     max: float | None
@@ -51,6 +56,12 @@ class Slider(NamedTuple):
     log: bool = False
     description: str = ""
     options: tuple | None = None
+    applies: Callable[[dict], bool] | None = None  # given every slider's value: does this one change the figure?
+
+    def applies_to(self, values: dict) -> bool:
+        """Whether this slider changes the figure when the sliders are at ``values`` (always, without
+        ``applies``)."""
+        return self.applies is None or bool(self.applies(values))
 
     def check(self, name: str, value):
         """Return ``value`` if this slider can take it, else raise ``ValueError`` naming the slider."""
@@ -84,12 +95,32 @@ class Slider(NamedTuple):
         return [float(v) for v in space(self.min, self.max, n)]
 
 
+class View(NamedTuple):
+    """One sweep of an explorer's static form (:meth:`Explorer.static_html`): slider ``name`` (default: the
+    explorer's ``main``) over ``values`` (default: ``n`` values across its range), with the other sliders at
+    ``settings`` (the ones not named keep their current values). ``label`` names the view in the page's menu,
+    e.g. a "Things to try" suggestion; the view opens on ``start`` (default: the slider's current value), which
+    is added to ``values`` if they lack it.
+
+    >>> view = View("rosenbrock near 0.002", {"landscape": "rosenbrock"}, "lr", (0.001, 0.002, 0.0025))
+    >>> view.name, view.settings
+    ('lr', {'landscape': 'rosenbrock'})
+    """
+
+    label: str
+    settings: dict | None = None
+    name: str | None = None
+    values: tuple | None = None
+    start: object = None
+
+
 @dataclass(eq=False)
 class Explorer:
     """A figure with sliders. ``update(**values)`` is the slider callback: it redraws ``fig`` for the given
     values (the others keep their current setting) and returns it. ``alt`` describes the figure in words,
-    for alt text; ``main`` names the slider that :meth:`static_html` sweeps (default: the first). Made by
-    :func:`loss_explorer`, :func:`descent_explorer` and :func:`learning_rate_explorer`.
+    for alt text; ``main`` names the slider that :meth:`static_html` sweeps (default: the first), and
+    ``views`` (:class:`View`) what it pre-renders (default: one sweep of ``main``). Made by the ``*_explorer``
+    functions of :mod:`descent.widgets`.
     """
 
     fig: object
@@ -98,6 +129,7 @@ class Explorer:
     alt: str = ""
     main: str | None = None
     moving: tuple = field(default=(), repr=False)  # the artists ``draw`` changes: blitted by :meth:`png`
+    views: tuple = field(default=(), repr=False)  # the static form's sweeps (View); () means one sweep of main
     _background: tuple | None = field(default=None, init=False, repr=False)  # (what it shows, pixels)
 
     @property
@@ -165,76 +197,129 @@ class Explorer:
 
         def render(change=None):
             image.value = self.png(**{name: control.value for name, control in controls.items()})
+            for name, control in controls.items():
+                control.disabled = not self.sliders[name].applies_to(self.values)
 
         for control in controls.values():
             control.observe(render, names="value")
         render()
         return w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), image])
 
-    def static_html(self, name: str | None = None, n: int = 16, dpi: int = 100) -> str:
-        """The explorer for a page without a kernel: the figure pre-rendered at ``n`` values of slider ``name``
-        (default ``main``) across its range, the other sliders as they are, and an HTML range input that swaps
-        the image. Self-contained (PNG data URIs and a few lines of inline JavaScript scoped to its own
-        ``<figure>``), deterministic, and the explorer's values are restored afterwards."""
-        name = (self.main or next(iter(self.sliders))) if name is None else name
-        if name not in self.sliders:
-            raise ValueError(f"name={name!r} is not a slider of this explorer: the sliders are "
-                             f"{', '.join(self.sliders)}.")
+    def static_html(self, name: str | None = None, n: int = 16, dpi: int = 100, views=None) -> str:
+        """The explorer for a page without a kernel: the figure pre-rendered along each of ``views``
+        (:class:`View`; default: the explorer's ``views``, or else one sweep of slider ``name``, by default
+        ``main``, over ``n`` values across its range), with an HTML range input that swaps the image and, for
+        several views, a menu that switches between them. The page opens on the first view, at the figure the
+        live notebook shows when its settings are the current ones. Self-contained (PNG data URIs, each
+        distinct picture stored once, and a few lines of inline JavaScript scoped to its own ``<figure>``),
+        deterministic; the explorer's values are restored afterwards."""
         _checks.integer("n", n, low=2)
         _checks.integer("dpi", dpi, low=10)
-        slider, before = self.sliders[name], self.values
-        values = slider.sweep(n)
-        start = _nearest(values, slider)
-        values[start] = slider.value  # the page opens on the same figure as the live notebook
+        if views is None:
+            views = self.views if name is None and self.views else (View("", name=name),)
+        views = tuple(views)
+        if not views or not all(isinstance(view, View) for view in views):
+            raise ValueError(f"views={views!r} is invalid: pass a non-empty sequence of View(label, settings, "
+                             "name, values).")
+        before, images, rendered = self.values, {}, []
         try:
-            frames = [_png_uri(fig, dpi) for fig in self.frames(name, values)]
+            for view in views:
+                rendered.append(self._render(view, before, n, dpi, images))
         finally:
             self.update(**before)
-        labels = [_format(value) for value in values]
-        others = ", ".join(f"{self.sliders[other].description or other} = {_format(value)}"
-                           for other, value in before.items() if other != name)
-        label = html.escape(slider.description or name)
+        first = rendered[0]
         width, height = (self.fig.get_size_inches() * dpi).round().astype(int)
-        data = json.dumps({"frames": frames, "labels": labels}).replace("</", "<\\/")
-        note = f"{len(values)} pre-rendered values of {label}" + (f"; {html.escape(others)}" if others else "")
+        data = json.dumps({"images": list(images), "views": rendered}).replace("</", "<\\/")
+        menu = ""
+        if len(rendered) > 1:
+            options = "".join(f'<option value="{i}">{html.escape(view["label"])}</option>'
+                              for i, view in enumerate(rendered))
+            menu = f'<label>View <select style="max-width:100%">{options}</select></label>'
+        label = html.escape(first["slider"])
         return (
             '<figure class="descent-explorer" style="margin:1em 0">'
-            f'<img src="{frames[start]}" alt="{html.escape(self.alt)}" width="{width}" height="{height}" '
-            'style="max-width:100%;height:auto">'
-            '<div style="display:flex;gap:0.75em;align-items:center;flex-wrap:wrap">'
-            f'<label>{label} <input type="range" min="0" max="{len(values) - 1}" step="1" value="{start}" '
-            f'aria-valuetext="{html.escape(labels[start])}" style="vertical-align:middle;width:16em"></label>'
-            f'<output aria-live="polite">{html.escape(labels[start])}</output></div>'
-            f"<figcaption>Static view: {note}. Launch the notebook (rocket button at the top of the page) to "
-            "move every control.</figcaption>"
+            f'<img src="{list(images)[first["frames"][first["start"]]]}" alt="{html.escape(self.alt)}" '
+            f'width="{width}" height="{height}" style="max-width:100%;height:auto">'
+            '<div style="display:flex;gap:0.5em 0.75em;align-items:center;flex-wrap:wrap">'
+            f'{menu}<label><span class="descent-explorer-slider">{label}</span> <input type="range" min="0" '
+            f'max="{len(first["frames"]) - 1}" step="1" value="{first["start"]}" '
+            f'aria-valuetext="{html.escape(first["labels"][first["start"]])}" '
+            'style="vertical-align:middle;width:16em;max-width:100%"></label>'
+            f'<output aria-live="polite">{html.escape(first["labels"][first["start"]])}</output></div>'
+            f'<figcaption>Static view: <span class="descent-explorer-note">{html.escape(first["note"])}</span>. '
+            "Launch the notebook (rocket button at the top of the page) to move every control.</figcaption>"
             f"<script>{_SWAP_FRAMES.replace('DATA', data)}</script></figure>"
         )
 
-    def mimebundle(self, continuous_update: bool = True, n: int = 16) -> dict:
+    def _render(self, view: View, base: dict, n: int, dpi: int, images: dict) -> dict:
+        """Pre-render one :class:`View` from the slider values ``base`` (those its settings do not name keep
+        their values there); its pictures go into ``images`` (data URI -> index, shared by all
+        views). Returns what the page's script needs: the slider's label, the frames (indices into the
+        images), their value labels, the index it opens on and the caption's note."""
+        name = view.name or self.main or next(iter(self.sliders))
+        if name not in self.sliders:
+            raise ValueError(f"name={name!r} is not a slider of this explorer: the sliders are "
+                             f"{', '.join(self.sliders)}.")
+        settings = dict(view.settings or {})
+        if name in settings:
+            raise ValueError(f"View {view.label!r} both sweeps {name!r} and fixes it in settings: fix the others.")
+        self.update(**{**base, **settings})
+        slider, values = self.sliders[name], self.values
+        if not slider.applies_to(values):
+            raise ValueError(f"View {view.label!r} sweeps {name!r}, which does nothing at {values}.")
+        start = slider.check(name, slider.value if view.start is None else view.start)
+        if view.values is None:
+            sweep = slider.sweep(n)
+            sweep[_nearest(sweep, slider._replace(value=start))] = start  # open on the live figure
+        else:
+            sweep = [slider.check(name, value) for value in view.values]
+            if start not in sweep:
+                sweep = sorted([*sweep, start]) if slider.options is None else [*sweep, start]
+        frames = []
+        for figure in self.frames(name, sweep):
+            frames.append(images.setdefault(_png_uri(figure, dpi), len(images)))
+        label = slider.description or name
+        others = ", ".join(f"{self.sliders[other].description or other} = {_format(value)}"
+                           for other, value in values.items()
+                           if other != name and self.sliders[other].applies_to(values))
+        note = f"{len(sweep)} pre-rendered values of {label}" + (f"; {others}" if others else "")
+        return {"label": view.label or label, "slider": label, "frames": frames,
+                "labels": [_format(value) for value in sweep], "start": sweep.index(start), "note": note}
+
+    def mimebundle(self, continuous_update: bool = True, n: int = 16, views=None) -> dict:
         """Both forms in one display: the ipywidgets view (what a live notebook renders) and
         :meth:`static_html` as ``text/html`` (what the book renders: its ``nb_mime_priority_overrides`` drop
         the widget view)."""
         bundle = self.widget(continuous_update)._repr_mimebundle_()
-        return {**bundle, "text/html": self.static_html(n=n)}
+        return {**bundle, "text/html": self.static_html(n=n, views=views)}
 
-    def show(self, continuous_update: bool = True, n: int = 16) -> None:
+    def show(self, continuous_update: bool = True, n: int = 16, views=None) -> None:
         """Display :meth:`mimebundle`: sliders in a live notebook, pre-rendered frames on a static page
-        (works with the inline backend and headless kernels)."""
+        (works with the inline backend and headless kernels). ``views`` replaces the explorer's own."""
         from IPython.display import display
 
-        display(self.mimebundle(continuous_update, n), raw=True)
+        display(self.mimebundle(continuous_update, n, views), raw=True)
 
 
-# Swaps the image of its own <figure> (document.currentScript) when the range input moves.
+# Swaps the image of its own <figure> (document.currentScript) when the range input moves, and the view when
+# the menu (if any) changes.
 _SWAP_FRAMES = """(function () {
-  var figure = document.currentScript.parentElement, data = DATA;
+  var figure = document.currentScript.parentElement, data = DATA, view = data.views[0];
   var image = figure.querySelector("img"), input = figure.querySelector("input"),
-      output = figure.querySelector("output");
-  input.addEventListener("input", function () {
-    var i = Number(input.value);
-    image.src = data.frames[i];
-    output.textContent = data.labels[i];
-    input.setAttribute("aria-valuetext", data.labels[i]);
+      output = figure.querySelector("output"), menu = figure.querySelector("select");
+  function show(i) {
+    image.src = data.images[view.frames[i]];
+    output.textContent = view.labels[i];
+    input.setAttribute("aria-valuetext", view.labels[i]);
+  }
+  input.addEventListener("input", function () { show(Number(input.value)); });
+  if (menu) menu.addEventListener("change", function () {
+    view = data.views[Number(menu.value)];
+    input.max = view.frames.length - 1;
+    input.value = view.start;
+    figure.querySelector(".descent-explorer-slider").textContent = view.slider;
+    figure.querySelector(".descent-explorer-note").textContent = view.note;
+    show(view.start);
   });
 })();"""
 
