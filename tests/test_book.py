@@ -95,7 +95,10 @@ def test_mathjax_is_the_vendored_copy_loaded_once(html, doc):
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_image_has_alt_text(html, doc):
-    images = re.findall(r"<img\b[^>]*>", page(html, doc))
+    # The pieces of a static explorer's figure leave their alt empty inside a group that describes them once.
+    text = re.sub(r"<div role=\"img\" aria-label=\"[^\"]*\S[^\"]*\"[^>]*>(?:<img\b[^>]*alt=\"\"[^>]*>)+</div>", "",
+                  page(html, doc))
+    images = re.findall(r"<img\b[^>]*>", text)
     missing = [tag[:120] for tag in images if not re.search(r"\balt=\"[^\"]*\S[^\"]*\"", tag)]
     assert not missing, f"{doc}: images without alt text: {missing}"
 

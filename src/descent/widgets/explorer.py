@@ -221,41 +221,45 @@ class Explorer:
         if not views or not all(isinstance(view, View) for view in views):
             raise ValueError(f"views={views!r} is invalid: pass a non-empty sequence of View(label, settings, "
                              "name, values).")
-        before, images, rendered = self.values, {}, []
+        before, rendered, pictures = self.values, [], []
         try:
             for view in views:
-                rendered.append(self._render(view, before, n, dpi, images))
+                info, shots = self._render(view, before, n, dpi)
+                rendered.append(info)
+                pictures.append(shots)
         finally:
             self.update(**before)
-        first = rendered[0]
-        width, height = (self.fig.get_size_inches() * dpi).round().astype(int)
-        data = json.dumps({"images": list(images), "views": rendered}).replace("</", "<\\/")
+        size = pictures[0][0][0].size
+        boxes = _crop_boxes([cut for shots in pictures for _, cut in shots], size)
+        images: dict[str, int] = {}  # data URI -> its index: a picture two frames share is stored once
+        for info, shots in zip(rendered, pictures, strict=True):
+            info["frames"] = [[images.setdefault(_png_data_uri(picture.crop(box)), len(images)) for box in boxes]
+                              for picture, _ in shots]
+        first, uris = rendered[0], list(images)
+        data = json.dumps({"images": uris, "views": rendered}).replace("</", "<\\/")
         menu = ""
         if len(rendered) > 1:
             options = "".join(f'<option value="{i}">{html.escape(view["label"])}</option>'
                               for i, view in enumerate(rendered))
             menu = f'<label>View <select style="max-width:100%">{options}</select></label>'
-        label = html.escape(first["slider"])
+        label, value = html.escape(first["slider"]), html.escape(first["labels"][first["start"]])
         return (
             '<figure class="descent-explorer" style="margin:1em 0">'
-            f'<img src="{list(images)[first["frames"][first["start"]]]}" alt="{html.escape(self.alt)}" '
-            f'width="{width}" height="{height}" style="max-width:100%;height:auto">'
+            f'{_picture(boxes, size, [uris[i] for i in first["frames"][first["start"]]], self.alt)}'
             '<div style="display:flex;gap:0.5em 0.75em;align-items:center;flex-wrap:wrap">'
             f'{menu}<label><span class="descent-explorer-slider">{label}</span> <input type="range" min="0" '
-            f'max="{len(first["frames"]) - 1}" step="1" value="{first["start"]}" '
-            f'aria-valuetext="{html.escape(first["labels"][first["start"]])}" '
-            'style="vertical-align:middle;width:16em;max-width:100%"></label>'
-            f'<output aria-live="polite">{html.escape(first["labels"][first["start"]])}</output></div>'
+            f'max="{len(first["frames"]) - 1}" step="1" value="{first["start"]}" aria-valuetext="{value}" '
+            f'style="vertical-align:middle;width:16em;max-width:100%"></label><output aria-live="polite">'
+            f'{value}</output></div>'
             f'<figcaption>Static view: <span class="descent-explorer-note">{html.escape(first["note"])}</span>. '
             "Launch the notebook (rocket button at the top of the page) to move every control.</figcaption>"
             f"<script>{_SWAP_FRAMES.replace('DATA', data)}</script></figure>"
         )
 
-    def _render(self, view: View, base: dict, n: int, dpi: int, images: dict) -> dict:
+    def _render(self, view: View, base: dict, n: int, dpi: int) -> tuple[dict, list]:
         """Pre-render one :class:`View` from the slider values ``base`` (those its settings do not name keep
-        their values there); its pictures go into ``images`` (data URI -> index, shared by all
-        views). Returns what the page's script needs: the slider's label, the frames (indices into the
-        images), their value labels, the index it opens on and the caption's note."""
+        their values there). Returns what the page's script needs (the slider's label, its value labels, the
+        index the view opens on and the caption's note) and, per frame, the picture and its :class:`_Cut`."""
         name = view.name or self.main or next(iter(self.sliders))
         if name not in self.sliders:
             raise ValueError(f"name={name!r} is not a slider of this explorer: the sliders are "
@@ -275,16 +279,14 @@ class Explorer:
             sweep = [slider.check(name, value) for value in view.values]
             if start not in sweep:
                 sweep = sorted([*sweep, start]) if slider.options is None else [*sweep, start]
-        frames = []
-        for figure in self.frames(name, sweep):
-            frames.append(images.setdefault(_png_uri(figure, dpi), len(images)))
+        shots = [(_picture_of(figure, dpi), _cut(figure, dpi)) for figure in self.frames(name, sweep)]
         label = slider.description or name
         others = ", ".join(f"{self.sliders[other].description or other} = {_format(value)}"
                            for other, value in values.items()
                            if other != name and self.sliders[other].applies_to(values))
         note = f"{len(sweep)} pre-rendered values of {label}" + (f"; {others}" if others else "")
-        return {"label": view.label or label, "slider": label, "frames": frames,
-                "labels": [_format(value) for value in sweep], "start": sweep.index(start), "note": note}
+        return ({"label": view.label or label, "slider": label, "labels": [_format(value) for value in sweep],
+                 "start": sweep.index(start), "note": note}, shots)
 
     def mimebundle(self, continuous_update: bool = True, n: int = 16, views=None) -> dict:
         """Both forms in one display: the ipywidgets view (what a live notebook renders) and
@@ -301,14 +303,14 @@ class Explorer:
         display(self.mimebundle(continuous_update, n, views), raw=True)
 
 
-# Swaps the image of its own <figure> (document.currentScript) when the range input moves, and the view when
-# the menu (if any) changes.
+# Swaps the pictures of its own <figure> (document.currentScript) when the range input moves, and the view
+# when the menu (if any) changes.
 _SWAP_FRAMES = """(function () {
   var figure = document.currentScript.parentElement, data = DATA, view = data.views[0];
-  var image = figure.querySelector("img"), input = figure.querySelector("input"),
+  var images = figure.querySelectorAll("img"), input = figure.querySelector("input"),
       output = figure.querySelector("output"), menu = figure.querySelector("select");
   function show(i) {
-    image.src = data.images[view.frames[i]];
+    view.frames[i].forEach(function (picture, k) { images[k].src = data.images[picture]; });
     output.textContent = view.labels[i];
     input.setAttribute("aria-valuetext", view.labels[i]);
   }
@@ -378,18 +380,121 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _png_uri(fig, dpi: int) -> str:
-    """The figure as a PNG data URI, reduced to 64 colours (a third of the bytes; flat plots lose nothing
-    visible). The same figure gives the same bytes."""
+def _picture_of(fig, dpi: int):
+    """The figure as a PIL image (RGB) at ``dpi``; the same figure gives the same pixels."""
     from PIL import Image
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    image = Image.open(buffer).convert("RGB").quantize(64, method=Image.Quantize.MEDIANCUT,
-                                                       dither=Image.Dither.NONE)
+    return Image.open(buffer).convert("RGB")
+
+
+def _png_data_uri(picture) -> str:
+    """A PIL image as a PNG data URI, reduced to 64 colours (a third of the bytes; flat plots lose nothing
+    visible). The same pixels give the same bytes."""
+    from PIL import Image
+
     buffer = io.BytesIO()
-    image.save(buffer, format="png")
+    picture.quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(buffer, format="png")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class _Cut(NamedTuple):
+    """Where a picture of two panels side by side may be cut (pixels, y from the top): the gap between the
+    left column's last and the right column's first pixel, the top and bottom of what lies in the columns, and
+    the bands that span both columns above and below them (their bottom and top edge, ``None`` for none, and
+    their horizontal extent)."""
+
+    left_end: float
+    right_start: float
+    content_top: float
+    content_bottom: float
+    above_end: float | None
+    below_start: float | None
+    band_x: tuple[float, float] | None
+
+
+def _cut(fig, dpi: int) -> _Cut | None:
+    """How ``fig``, saved at ``dpi``, splits into a column per panel, so that a narrow page can stack them:
+    ``None`` unless its two largest axes sit side by side with a gap between them that nothing crosses except
+    things entirely above or below both (a suptitle, a strip of axes underneath)."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    if len(fig.axes) < 2:
+        return None
+    largest = sorted(fig.axes, key=lambda ax: -ax.get_position().width * ax.get_position().height)[:2]
+    left, right = sorted(largest, key=lambda ax: ax.get_position().x0)
+    panels = [left.get_tightbbox(renderer), right.get_tightbbox(renderer)]
+    if panels[1].x0 <= panels[0].x1:
+        return None
+    x = (panels[0].x1 + panels[1].x0) / 2
+    others = [ax.get_tightbbox(renderer) for ax in fig.axes if ax not in largest]
+    for artist in (*fig.texts, *fig.lines, *fig.patches, *fig.legends, *fig.artists):
+        if artist.get_visible() and (not hasattr(artist, "get_text") or artist.get_text()):
+            others.append(artist.get_window_extent(renderer))
+    spanning = [box for box in others if box.x0 < x < box.x1]
+    content = Bbox.union(panels + [box for box in others if not box.x0 < x < box.x1])
+    above = [box for box in spanning if box.y0 >= content.y1]
+    below = [box for box in spanning if box.y1 <= content.y0]
+    if len(above) + len(below) < len(spanning):
+        return None
+    scale, height = dpi / fig.dpi, fig.bbox.height  # display pixels -> saved pixels, y measured from the top
+    band = Bbox.union(spanning) if spanning else None
+    return _Cut(panels[0].x1 * scale, panels[1].x0 * scale, (height - content.y1) * scale,
+                (height - content.y0) * scale,
+                (height - min(box.y0 for box in above)) * scale if above else None,
+                (height - max(box.y1 for box in below)) * scale if below else None,
+                (band.x0 * scale, band.x1 * scale) if band else None)
+
+
+def _crop_boxes(cuts: list, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """The boxes (left, top, right, bottom) that cut every picture alike: a band above, the left column, the
+    right column, a band below (the bands only where something spans both columns), cut in the middle of the
+    gaps that all pictures share. The whole picture when some picture cannot be cut so. (The columns are the
+    two boxes that share a top edge.)"""
+    width, height = size
+    if any(cut is None for cut in cuts):
+        return [(0, 0, width, height)]
+    left_end, right_start = max(cut.left_end for cut in cuts), min(cut.right_start for cut in cuts)
+    content_top, content_bottom = min(cut.content_top for cut in cuts), max(cut.content_bottom for cut in cuts)
+    above = [cut.above_end for cut in cuts if cut.above_end is not None]
+    below = [cut.below_start for cut in cuts if cut.below_start is not None]
+    if left_end >= right_start or (above and max(above) > content_top) or (below and min(below) < content_bottom):
+        return [(0, 0, width, height)]
+    x = round((left_end + right_start) / 2)
+    top = round((max(above) + content_top) / 2) if above else 0
+    bottom = round((min(below) + content_bottom) / 2) if below else height
+    bands = [cut.band_x for cut in cuts if cut.band_x is not None]
+    band_left = max(0, math.floor(min(x0 for x0, _ in bands)) - 8) if bands else 0
+    band_right = min(width, math.ceil(max(x1 for _, x1 in bands)) + 8) if bands else width
+    boxes = [(0, top, x, bottom), (x, top, width, bottom)]
+    if top > 0:
+        boxes.insert(0, (band_left, 0, band_right, top))
+    if bottom < height:
+        boxes.append((band_left, bottom, band_right, height))
+    return boxes
+
+
+def _picture(boxes: list, size: tuple[int, int], sources: list[str], alt: str) -> str:
+    """The ``<img>`` elements of one frame: the whole figure, or its bands and columns in a wrapping flex box
+    that keeps the columns side by side down to 60 % of the figure's width and stacks them below that (so a
+    phone shows each panel at a readable size). The alt text describes the figure once."""
+    if len(boxes) == 1:
+        (_, _, width, height), = boxes
+        return (f'<img src="{sources[0]}" alt="{html.escape(alt)}" width="{width}" height="{height}" '
+                'style="max-width:100%;height:auto">')
+    width, columns = size[0], [box for box in boxes if sum(other[1] == box[1] for other in boxes) == 2]
+    parts = []
+    for (x0, y0, x1, y1), source in zip(boxes, sources, strict=True):
+        w, h = x1 - x0, y1 - y0
+        if (x0, y0, x1, y1) in columns:  # grows from 60 % of its width, so two fit side by side down to 60 %
+            style = f"flex:{w} 1 {0.6 * w:.0f}px;max-width:{w}px;min-width:0;height:auto"
+        else:  # a band: a line of its own, scaled with the figure, not below 80 % of its size on a phone
+            style = f"flex:0 0 auto;width:{100 * w / width:.2f}%;min-width:min(100%,{0.8 * w:.0f}px);height:auto"
+        parts.append(f'<img src="{source}" alt="" width="{w}" height="{h}" style="{style}">')
+    return (f'<div role="img" aria-label="{html.escape(alt)}" style="display:flex;flex-wrap:wrap;'
+            f'justify-content:center;align-items:flex-start">{"".join(parts)}</div>')
 
 
 def _nearest(values: list, slider: Slider) -> int:
