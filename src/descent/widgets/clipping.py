@@ -18,7 +18,7 @@ from ..clipping import clip_by_global_norm
 from ..landscapes import Landscape, rosenbrock
 from ..optim import sgd
 from ..train import Trajectory, minimize
-from .explorer import Explorer, Slider, new_figure
+from .explorer import Explorer, Slider, View, new_figure
 from .landscapes import RunPair
 
 __all__ = ["clipped_descent", "clipped_fraction", "clipping_explorer", "clipping_runs", "gradient_norms"]
@@ -134,6 +134,13 @@ def clipping_explorer(x0=(-2.0, -0.5), steps: int = 150) -> Explorer:
            "percentage of steps that clipping shortened; the right panel's title says whether each run "
            "diverged.")
     moving = (*pair.moving, title)
-    explorer = Explorer(fig, sliders, draw, alt, main="max_norm", moving=moving)
+    lr_notches = tuple(2e-4 * 10 ** (0.05 * j) for j in (0, 10, 13, 14, 15, 16, 20))  # values the slider takes
+    views = (  # chapter 7's "Things to try", each pre-rendered for the static page
+        View("max_norm c at α = 0.002", {"lr": 2e-3}, "max_norm", (0.1, 1.0, 10.0, 100.0, 1e3, 10**3.5, 1e4),
+             start=10.0),
+        View("α: where plain gradient descent survives (c = 10)", {"max_norm": 10.0}, "lr", lr_notches,
+             start=lr_notches[3]),
+    )
+    explorer = Explorer(fig, sliders, draw, alt, main="max_norm", moving=moving, views=views)
     explorer.update()
     return explorer
