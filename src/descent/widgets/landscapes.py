@@ -180,7 +180,7 @@ def descent_explorer() -> Explorer:
         start = window_point(surface, x0, y0)
         run = gradient_descent(surface, start, lr, steps)
         panels.set_run(run, steps)
-        left.set_title(f"{landscape}: start ({start[0]:.2f}, {start[1]:.2f}), lr = {lr:.3g}")
+        left.set_title(f"{landscape}: start ({start[0]:.2f}, {start[1]:.2f}), lr = {lr:.3g}", fontsize=9)
         done = len(run.losses) - 1
         right.set_title(f"diverged at step {run.diverged_at}" if run.diverged_at else
                         f"loss after {done} steps: {run.losses[-1]:.3g}")
