@@ -225,9 +225,10 @@ def test_pages_stay_readable_at_phone_width(visit, path):
     opened.page.wait_for_timeout(200)  # let the explorers' flex boxes settle after the images' sizes are known
     found = opened.page.evaluate(PHONE)
     assert found["page"] <= 390, f"the page is {found['page']} px wide: it scrolls sideways at 390 px"
-    # An explorer's pictures stack: each is drawn as large as its natural size allows, or fills its box.
+    # An explorer's pictures stack: each is drawn at least 80 % as large as its natural size and its box allow
+    # (a band above or below the panels, such as a suptitle, may keep to 80 %; the panels fill their room).
     small = [image for image in found["explorers"]
-             if image["width"] < 0.95 * min(image["natural"], image["room"])]
+             if image["width"] + 1 < 0.8 * min(image["natural"], image["room"])]  # 1 px: the style rounds
     assert not small, f"explorer pictures shrunk below their room: {small}"
     # A plain figure keeps a readable size and scrolls sideways inside its output instead.
     small = [image for image in found["figures"] if image["width"] < min(540, image["natural"]) - 1]
