@@ -258,7 +258,8 @@ def rnn(hidden: int = 8, task: str = "regression") -> Model:
 
     .. math::
 
-        \delta a_t = \delta h_t \odot (1 - h_t^2), \qquad \delta h_{t-1} = \delta a_t W^\top, \qquad
+        \delta a_t = \delta h_t \odot (1 - h_t^2), \qquad \delta h_{t-1} = \delta a_t W^\top,
+
         \nabla_W L = \textstyle\sum_t h_{t-1}^\top \delta a_t, \quad
         \nabla_{w_{\text{in}}} L = \sum_t x_t^\top \delta a_t, \quad \nabla_b L = \sum_t \delta a_t .
 
