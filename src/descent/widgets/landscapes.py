@@ -201,7 +201,7 @@ def descent_explorer() -> Explorer:
     # learning rate moves in steps of 0.05 decades: 10**-2.8 reads 0.00158).
     views = (
         View("quadratic: raise α to 1", {"landscape": "quadratic"}, "lr", _notches(-1, -0.5, -0.3, 0)),
-        View("ill_conditioned: near 2/L = 0.2", {"landscape": "ill_conditioned"}, "lr",
+        View("ill_conditioned: near 2/λ_max = 0.2", {"landscape": "ill_conditioned"}, "lr",
              _notches(-1, -0.8, -0.75, -0.7, -0.65, -0.6), start=10**-0.75),
         View("himmelblau at α = 0.01: four starts, four minima",
              {"landscape": "himmelblau", "lr": 0.01, "y0": -0.1}, "x0", (-0.3, -0.1, 0.0, 0.2)),
