@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from descent import optim
-from descent.base import GradientTransformation, apply_updates, as_tree, chain, global_norm, tree_map
+from descent.base import GradientTransformation, apply_updates, as_tree, chain, find_state, global_norm, tree_map
+from descent.clipping import clip_by_global_norm
 
 leaves = arrays(np.float64, st.integers(0, 5), elements=st.floats(-1e3, 1e3))
 
@@ -73,3 +74,36 @@ def test_chain_applies_transforms_left_to_right_and_keeps_each_state():
 def test_chain_refuses_an_uncalled_optimiser_factory():
     with pytest.raises(ValueError, match="call the optimiser"):
         chain(optim.sgd)
+
+
+KINDS = {"adam": optim.ScaleByAdamState, "adamw": optim.ScaleByAdamState, "rmsprop": optim.ScaleByRmsState,
+         "adagrad": optim.ScaleByAdagradState, "sgd": optim.TraceState}
+
+
+@pytest.mark.parametrize("name", KINDS)
+@given(decay=st.booleans(), maximize=st.booleans(), clip=st.booleans())
+def test_find_state_finds_the_same_moments_whatever_the_options_and_the_chain(name, decay, maximize, clip):
+    make = getattr(optim, name)
+    extra = {"momentum": 0.9} if name in ("sgd", "rmsprop") else {}
+    opt = make(lr=0.1, weight_decay=0.1 if decay else 0.0, maximize=maximize, **extra)
+    opt = chain(clip_by_global_norm(100.0), opt) if clip else opt
+    plain = make(lr=0.1, weight_decay=0.1 if decay else 0.0, maximize=maximize, **extra)
+    params, grads = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    state, reference = opt.init(params), plain.init(params)
+    for _ in range(2):
+        state = opt.update(grads, state, params)[1]
+        reference = plain.update(grads, reference, params)[1]
+    found, expected = find_state(state, KINDS[name]), find_state(reference, KINDS[name])
+    assert type(found) is KINDS[name]
+    for mine, theirs in zip(found, expected, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_find_state_needs_exactly_one_part_of_the_kind():
+    assert find_state(optim.adam().init(np.zeros(1)), optim.ScaleByAdamState).count == 0
+    with pytest.raises(ValueError, match="holds 0 TraceState"):
+        find_state(optim.sgd(lr=0.1).init(np.zeros(1)), optim.TraceState)  # no momentum, no buffer
+    with pytest.raises(ValueError, match="holds 2 ScaleByAdamState"):
+        find_state(chain(optim.adam(), optim.adam()).init(np.zeros(1)), optim.ScaleByAdamState)
+    with pytest.raises(ValueError, match="kind="):
+        find_state(optim.adam().init(np.zeros(1)), "ScaleByAdamState")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from descent.base import apply_updates
 from descent.data import make_blobs
-from descent.models import accuracy, linear_regression, logistic_regression, mlp, softmax_regression
+from descent.models import accuracy, linear_regression, logistic_regression, mlp, rnn, softmax_regression
 from descent.numerics import check_grad
 from descent.optim import sgd
 
@@ -22,6 +22,8 @@ MODELS = {
     "mlp_tanh_binary": mlp(hidden=4, task="binary"),
     "mlp_relu_multiclass": mlp(hidden=6, activation="relu", task="multiclass", n_classes=4),
     "mlp_relu_regression": mlp(hidden=3, activation="relu"),
+    "rnn_regression": rnn(hidden=4),
+    "rnn_binary": rnn(hidden=3, task="binary"),
 }
 
 
@@ -85,9 +87,43 @@ def test_init_is_seeded_and_bounded_like_torch_linear(name):
     first, again, other = model.init(4, seed=5), model.init(4, seed=5), model.init(4, seed=6)
     for key in first:
         np.testing.assert_array_equal(first[key], again[key])
-        fan_in = 4 if key in ("w", "b", "w1", "b1") else first["w1"].shape[1]
+        if name.startswith("rnn"):
+            fan_in = first["w"].shape[0]  # torch.nn.RNN: every weight uniform in ±1/√hidden
+        else:
+            fan_in = 4 if key in ("w", "b", "w1", "b1") else first["w1"].shape[1]
         assert np.all(np.abs(first[key]) <= 1 / np.sqrt(fan_in))
     assert any(not np.array_equal(first[key], other[key]) for key in first)
+
+
+@pytest.mark.parametrize("rho", [0.5, 1.0, 1.5])
+def test_rnn_gradient_reaching_back_k_steps_scales_like_the_spectral_radius_to_the_k(rho):
+    # Near h = 0 tanh is the identity, so δh_{T-k} = δh_T (W^T)^k; an orthogonal W scaled by ρ has ‖W^k v‖ = ρ^k ‖v‖.
+    hidden, T = 6, 12
+    model, rng = rnn(hidden), np.random.default_rng(0)
+    params = model.init(T, seed=0)
+    params["w"] = rho * np.linalg.qr(rng.normal(size=(hidden, hidden)))[0]
+    params["b"] = np.zeros(hidden)
+    def input_gradient(T):  # ∂L/∂w_in for one tiny input at t = 1: every state stays in tanh's linear range
+        X = np.zeros((1, T))
+        X[0, 0] = 1e-9
+        return model.loss_and_grad(params, X, np.array([1.0]))[1]["w_in"]
+
+    first, later = input_gradient(T), input_gradient(T - 4)
+    assert np.linalg.norm(first) / np.linalg.norm(later) == pytest.approx(rho**4, rel=1e-6)
+
+
+def test_rnn_refuses_a_flat_sequence_and_foreign_params():
+    with pytest.raises(ValueError, match=r"X has shape \(3,\).*\(n, T\)"):
+        rnn().predict(rnn().init(3), np.zeros(3))
+    with pytest.raises(ValueError, match="params must be the dict returned by rnn"):
+        rnn().predict(mlp().init(3), np.zeros((2, 3)))
+
+
+def test_rnn_reads_sequences_of_any_length_with_the_same_params():
+    model = rnn(hidden=3)
+    params = model.init(5, seed=0)
+    for T in (1, 5, 40):
+        assert model.predict(params, np.ones((2, T))).shape == (2,)
 
 
 def test_parameter_shapes():
@@ -186,6 +222,8 @@ def test_params_of_the_wrong_kind_raise_value_error():
     (lambda: mlp(hidden=0), "hidden"),
     (lambda: mlp(activation="sigmoid"), "activation"),
     (lambda: mlp(task="ranking"), "task"),
+    (lambda: rnn(hidden=0), "hidden"),
+    (lambda: rnn(task="multiclass"), "task"),
     (lambda: mlp(task="multiclass"), "n_classes"),
     (lambda: mlp(task="binary", n_classes=2), "n_classes"),
     (lambda: linear_regression().init(0), "n_features"),

@@ -55,10 +55,8 @@ def test_zero_momentum_gives_two_identical_runs_even_with_nesterov_chosen():
 def test_momentum_limit_separates_convergence_from_divergence(mu, nesterov):
     valley = ill_conditioned(25.0)
     limit = momentum_limit(valley.lipschitz, mu, nesterov)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        below = minimize(sgd(lr=0.98 * limit, momentum=mu, nesterov=nesterov), valley, [0.0, 1.0], 3000)
-        above = minimize(sgd(lr=1.02 * limit, momentum=mu, nesterov=nesterov), valley, [0.0, 1.0], 3000)
+    below = minimize(sgd(lr=0.98 * limit, momentum=mu, nesterov=nesterov), valley, [0.0, 1.0], 3000, warn=False)
+    above = minimize(sgd(lr=1.02 * limit, momentum=mu, nesterov=nesterov), valley, [0.0, 1.0], 3000, warn=False)
     assert below.losses[-1] < below.losses[0] * 1e-3
     assert above.diverged_at is not None or above.losses[-1] > above.losses[0] * 1e3
 

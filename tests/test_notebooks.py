@@ -90,3 +90,40 @@ def test_exercises_are_exactly_what_nbgrader_generates_from_solutions(name, tmp_
     assert result.returncode == 0, result.stderr[-3000:]
     generated = json.loads((tmp_path / "exercises" / name / f"{name}.ipynb").read_text())
     assert generated == json.loads(release(name).read_text()), "run `make assignments` and commit exercises/"
+
+
+def shows_a_figure(source: str) -> str | None:
+    """The name of the explorer whose figure a cell displays: its last statement is a bare
+    ``name.update(...)`` (which returns the figure), else None."""
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # IPython magics
+        return None
+    last = body[-1] if body else None
+    if (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+            and isinstance(last.value.func, ast.Attribute) and last.value.func.attr == "update"
+            and isinstance(last.value.func.value, ast.Name)):
+        return last.value.func.value.id
+    return None
+
+
+SNAPSHOT_FIRST = {"03_learning_rate", "04_sgd_variants"}  # issue 13: chapters 3-4 are being rewritten (i13a)
+
+
+@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.xfail(
+    path.stem in SNAPSHOT_FIRST, reason="snapshot cell before the explorer (issue 13)", strict=True))
+    for path in CHAPTERS], ids=lambda path: path.stem)
+def test_no_explorer_is_preceded_by_a_snapshot_of_its_own_figure(path):
+    # The static explorer opens on the figure the explorer shows; a snapshot cell before it would show the same
+    # figure twice in a row on the page.
+    snapshots = set()
+    for cell in code_cells(path):
+        source = "".join(cell["source"])
+        shown = {name for name in snapshots if f"{name}.show(" in source}
+        assert not shown, f"{path.name}: {', '.join(shown)} displayed by update(...) and then again by show()"
+        name = shows_a_figure(source)
+        if name:
+            snapshots.add(name)
+        snapshots -= {n for n in snapshots if f"{n}.show(" in source}

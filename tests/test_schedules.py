@@ -164,6 +164,15 @@ def test_warmup_cosine_rises_linearly_to_lr_then_anneals(lr, warmup, decay, star
     assert np.all(np.diff(lrs[warmup:]) < 0)
 
 
+@FAST
+@given(LR, st.integers(1, 100), st.floats(0.01, 1.0), st.floats(0.0, 0.5))
+def test_warmup_cosine_without_warmup_is_the_cosine_from_step_0(lr, total, start_factor, min_factor):
+    s = warmup_cosine(lr, 0, total, start_factor, lr * min_factor)
+    cosine = cosine_annealing(lr, total, lr * min_factor)
+    assert values(s, 2 * total + 1).tolist() == values(cosine, 2 * total + 1).tolist()
+    assert s(0) == pytest.approx(lr, rel=1e-12)  # the first update uses the full rate: no warm-up
+
+
 def test_warmup_cosine_default_start_factor_is_one_percent():
     assert warmup_cosine(2.0, 5, 20)(0) == pytest.approx(0.02, rel=1e-12)
 
@@ -241,7 +250,9 @@ def test_repr_shows_the_call():
     (lambda: one_cycle(1.0, 10, div_factor=0.0), "div_factor"),
     (lambda: one_cycle(1.0, 10, final_div_factor=-1.0), "final_div_factor"),
     (lambda: one_cycle(1.0, 10, three_phase="yes"), "three_phase"),
-    (lambda: warmup_cosine(0.1, 0, 10), "warmup_steps"),
+    (lambda: warmup_cosine(0.1, -1, 10), "warmup_steps"),
+    (lambda: warmup_cosine(0.1, 0, 0), "total_steps"),
+    (lambda: warmup_cosine(0.1, 0, 10, warmup_start_factor=0.0), "start_factor"),
     (lambda: warmup_cosine(0.1, 10, 10), "total_steps"),
     (lambda: warmup_cosine(0.1, 5, 10, warmup_start_factor=0.0), "start_factor"),
     (lambda: join_schedules([], []), "schedules"),

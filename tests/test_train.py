@@ -83,6 +83,22 @@ def test_divergence_warning_points_at_the_caller():
     assert record[0].filename == __file__
 
 
+def test_warn_false_records_the_divergence_without_emitting_a_warning():
+    landscape, X_y = ill_conditioned(10.0), make_line(n=50, noise=0.1, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loud = minimize(sgd(lr=1.0), landscape, [1.0, 1.0], steps=10_000)
+        fitted = fit(linear_regression(), sgd(lr=5.0), *X_y, epochs=10_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even a NumPy overflow warning
+        quiet = minimize(sgd(lr=1.0), landscape, [1.0, 1.0], steps=10_000, warn=False)
+        quiet_fit = fit(linear_regression(), sgd(lr=5.0), *X_y, epochs=10_000, warn=False)
+    assert len(caught) == 2
+    assert quiet.diverged_at == loud.diverged_at and quiet.message == loud.message == str(caught[0].message)
+    np.testing.assert_array_equal(quiet.params, loud.params)
+    assert quiet_fit.diverged_at == fitted.diverged_at and quiet_fit.message == fitted.message
+
+
 def test_divergence_can_be_made_an_error():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)

@@ -28,6 +28,7 @@ from descent.train import minimize
 from descent.widgets import (
     Explorer,
     Slider,
+    View,
     descent_explorer,
     gradient_descent,
     learning_rate_explorer,
@@ -98,9 +99,7 @@ def test_loss_readout_slopes_are_the_derivatives_of_the_values(pred):
 
 
 def test_gradient_descent_is_minimize_with_sgd_and_does_not_warn_on_divergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = minimize(sgd(lr=0.3), ill_conditioned(10.0), [1.0, 1.0], 600)
+    expected = minimize(sgd(lr=0.3), ill_conditioned(10.0), [1.0, 1.0], 600, warn=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run = gradient_descent(ill_conditioned(10.0), [1.0, 1.0], lr=0.3, steps=600)
@@ -455,18 +454,55 @@ def frame_bytes(uri):
     return base64.b64decode(uri.split(",", 1)[1])
 
 
-def frames_of(page):
-    data = re.search(r"data = (\{.*?\});", page.scripts[0], flags=re.DOTALL).group(1)
+def script_data(page):
+    data = re.search(r"data = (\{.*?\}), view", page.scripts[0], flags=re.DOTALL).group(1)
     return json.loads(data.replace("<\\/", "</"))
+
+
+def frames_of(page, view: int = 0):
+    """One view of a static page: its frames in slider order (each the tuple of its pictures' data URIs, one
+    per piece of the figure), their labels, where it opens."""
+    data = script_data(page)
+    chosen = data["views"][view]
+    return {**chosen, "frames": [tuple(data["images"][i] for i in frame) for frame in chosen["frames"]]}
+
+
+def shown(page):
+    """The pictures the static page shows before any script runs (the data URIs of its <img> elements)."""
+    return tuple(attrs["src"] for tag, attrs in page.tags if tag == "img")
+
+
+def alt_of(page):
+    """The text a screen reader gets for the figure: the alt of its one image, or the label of the group of
+    pieces (whose own alt texts are empty, so the figure is described once)."""
+    images = [attrs for tag, attrs in page.tags if tag == "img"]
+    if len(images) == 1:
+        return images[0]["alt"]
+    assert all(image["alt"] == "" for image in images)
+    [group] = [attrs for tag, attrs in page.tags if attrs.get("role") == "img"]
+    return group["aria-label"]
+
+
+def pasted(frame, boxes, size):
+    """The pieces of one frame pasted back into one picture at their crop boxes."""
+    from PIL import Image
+
+    whole = Image.new("RGB", size, "white")
+    for uri, box in zip(frame, boxes, strict=True):
+        piece = Image.open(io.BytesIO(frame_bytes(uri))).convert("RGB")
+        assert piece.size == (box[2] - box[0], box[3] - box[1])
+        whole.paste(piece, box[:2])
+    return whole
 
 
 @each_explorer
 def test_static_html_is_one_figure_with_image_labelled_slider_output_and_script(factory):
     explorer = factory()
-    page = Parsed(explorer.static_html(n=4, dpi=40))
+    page = Parsed(explorer.static_html(explorer.main, n=4, dpi=40))
     assert page.tags[0][0] == "figure" and not page.open
-    image, slider = page.only("img"), page.only("input")
-    assert image["alt"] == explorer.alt
+    assert not any(tag == "select" for tag, _ in page.tags)  # one view: no menu
+    slider = page.only("input")
+    assert alt_of(page) == explorer.alt
     assert slider["type"] == "range" and (slider["min"], slider["max"], slider["step"]) == ("0", "3", "1")
     assert [tag for tag, _ in page.tags].index("label") < [tag for tag, _ in page.tags].index("input")
     assert explorer.sliders[explorer.main].description in "".join(page.texts)
@@ -478,18 +514,18 @@ def test_static_html_is_one_figure_with_image_labelled_slider_output_and_script(
 def test_static_frames_sweep_the_main_slider_and_open_on_the_current_figure(factory):
     explorer = factory()
     before, slider = explorer.values, explorer.sliders[explorer.main]
-    page = Parsed(explorer.static_html(n=5, dpi=40))
+    page = Parsed(explorer.static_html(explorer.main, n=5, dpi=40))
     data = frames_of(page)
     assert len(data["frames"]) == len(data["labels"]) == 5
     assert len(set(data["frames"])) == 5, "two values of the slider drew the same figure"
     start = int(page.only("input")["value"])
-    assert page.only("img")["src"] == data["frames"][start]
+    assert shown(page) == data["frames"][start]
     assert data["labels"][start] in page.texts  # the <output> shows the value of the first frame
     assert data["labels"][0] == f"{slider.min:.3g}" and data["labels"][-1] == f"{slider.max:.3g}"
     assert explorer.values == before  # the explorer is left as it was
     explorer.update(**{explorer.main: slider.value})
-    assert frame_bytes(data["frames"][start]) == frame_bytes(
-        frames_of(Parsed(explorer.static_html(n=5, dpi=40)))["frames"][start])
+    assert data["frames"][start] == frames_of(Parsed(explorer.static_html(explorer.main, n=5, dpi=40)))[
+        "frames"][start]
 
 
 def test_static_html_is_deterministic_and_each_frame_is_a_png_of_the_figure():
@@ -498,9 +534,20 @@ def test_static_html_is_deterministic_and_each_frame_is_a_png_of_the_figure():
     assert explorer.static_html(n=3, dpi=50) == first
     from PIL import Image
 
-    for uri in frames_of(Parsed(first))["frames"]:
-        image = Image.open(io.BytesIO(frame_bytes(uri)))
-        assert image.size == tuple((explorer.fig.get_size_inches() * 50).round().astype(int))
+    from descent.widgets.explorer import _crop_boxes, _cut, _picture_of
+
+    frames = frames_of(Parsed(first))["frames"]
+    assert len(frames[0]) > 1, "a figure of two panels side by side is cut into pieces a phone can stack"
+    assert len(script_data(Parsed(first))["images"]) <= 3 * len(frames[0])
+    size = tuple((explorer.fig.get_size_inches() * 50).round().astype(int))
+    boxes = _crop_boxes([_cut(explorer.fig, 50)], size)  # one value: its own cut
+    [frame] = frames_of(Parsed(explorer.static_html(views=(View("", None, "lr", (explorer.values["lr"],)),),
+                                                    dpi=50)))["frames"]
+    whole = np.asarray(_picture_of(explorer.fig, 50), dtype=float)
+    assert np.abs(np.asarray(pasted(frame, boxes, size), dtype=float) - whole).mean() < 2, \
+        "the pieces pasted back are not the figure"
+    for frame in frames:
+        assert all(Image.open(io.BytesIO(frame_bytes(uri))).format == "PNG" for uri in frame)
 
 
 def test_static_html_of_a_dropdown_sweeps_every_option_and_escapes_text():
@@ -508,7 +555,7 @@ def test_static_html_of_a_dropdown_sweeps_every_option_and_escapes_text():
     explorer.alt = 'a "quoted" <b>alt</b>'
     page = Parsed(explorer.static_html("landscape", dpi=30))
     assert frames_of(page)["labels"] == list(LANDSCAPES)
-    assert page.only("img")["alt"] == explorer.alt
+    assert alt_of(page) == explorer.alt
 
 
 def test_static_html_refuses_unknown_sliders_and_too_few_frames():
@@ -517,3 +564,117 @@ def test_static_html_refuses_unknown_sliders_and_too_few_frames():
         explorer.static_html("colour")
     with pytest.raises(ValueError, match="n"):
         explorer.static_html(n=1)
+
+
+@each_explorer
+def test_the_static_form_shows_the_explorers_own_views_and_each_works(factory):
+    explorer = factory()
+    before = explorer.values
+    page = Parsed(explorer.static_html(n=3, dpi=20))
+    views = explorer.views or (View(""),)
+    data = script_data(page)
+    assert len(data["views"]) == len(views)
+    options = [attrs for tag, attrs in page.tags if tag == "option"]
+    assert len(options) == (len(views) if len(views) > 1 else 0)
+    assert len(shown(page)) > 1, "the two panels are not cut apart in every view: a phone cannot stack them"
+    for i, view in enumerate(views):
+        frames = frames_of(page, i)["frames"]
+        assert len(set(frames)) == len(frames) >= 2, f"view {view.label!r}: frames repeat"
+        if view.label:
+            assert view.label in page.texts
+    assert explorer.values == before
+
+
+def test_views_apply_their_settings_share_pictures_and_open_on_the_first():
+    explorer = descent_explorer()
+    views = (View("quadratic", {"landscape": "quadratic"}, "lr", (0.1, 0.5)),
+             View("saddle steps", {"landscape": "saddle", "y0": 0.0}, "steps", (10, 50), start=50),
+             View("quadratic again", {"landscape": "quadratic"}, "lr", (0.5, 1.0), start=0.5))
+    before = explorer.values
+    page = Parsed(explorer.static_html(views=views, dpi=20))
+    assert explorer.values == before
+    data = script_data(page)
+    pieces = len(data["views"][0]["frames"][0])
+    assert len({i for view in data["views"] for frame in view["frames"] for i in frame}) == len(data["images"])
+    assert len(data["images"]) <= 5 * pieces  # the quadratic at lr = 0.5 appears in two views, stored once
+    saddle = frames_of(page, 1)
+    assert saddle["labels"] == ["10", "50"] and saddle["start"] == 1 and saddle["slider"] == "steps"
+    assert "landscape = saddle" in saddle["note"] and "start y (window fraction) = 0" in saddle["note"]
+    assert "steps" not in saddle["note"].split(";", 1)[1]  # the swept slider is not listed among the others
+    assert [attrs["value"] for tag, attrs in page.tags if tag == "option"] == ["0", "1", "2"]
+    explorer.update(landscape="saddle", y0=0.0, steps=50)
+    alone = frames_of(Parsed(explorer.static_html("steps", n=2, dpi=20)))
+    assert saddle["frames"][1] == alone["frames"][alone["start"]]
+    assert frames_of(page, 0)["frames"][1] == frames_of(page, 2)["frames"][0]  # lr 0.5 in both: the same pieces
+    assert shown(page) == frames_of(page, 0)["frames"][0]  # the first view, at its start (lr 0.1)
+
+
+def test_a_view_starts_on_a_value_it_lacks_by_adding_it_in_order():
+    explorer = descent_explorer()
+    page = Parsed(explorer.static_html(views=(View("", None, "lr", (0.01, 1.0), start=0.1),), dpi=20))
+    assert frames_of(page)["labels"] == ["0.01", "0.1", "1"] and frames_of(page)["start"] == 1
+
+
+def tiny_explorer(panels: int, legend: bool = False) -> Explorer:
+    """A one-slider explorer drawing a line whose slope is the slider, in ``panels`` axes side by side (with a
+    figure legend across the middle when ``legend``)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, panels, figsize=(6, 2.5), dpi=60, squeeze=False)
+    lines = [ax.plot([0, 1], [0, 1], label=f"line {i}")[0] for i, ax in enumerate(axes[0])]
+    if legend:
+        fig.legend(loc="center")
+
+    def draw(slope):
+        for line in lines:
+            line.set_ydata([0, slope])
+
+    return Explorer(fig, {"slope": Slider(0.5, 2.0, 0.5, 1.0)}, draw, main="slope")
+
+
+@pytest.mark.parametrize(("panels", "legend", "pieces"), [(1, False, 1), (2, False, 2), (2, True, 1)])
+def test_two_panels_are_cut_into_columns_only_where_nothing_crosses_the_gap(panels, legend, pieces):
+    page = Parsed(tiny_explorer(panels, legend).static_html(n=2, dpi=30))
+    assert all(len(frame) == pieces for frame in frames_of(page)["frames"])
+    assert len(shown(page)) == pieces
+    if pieces == 2:  # the columns wrap: each may shrink to 60 % of its width, then the second goes below
+        styles = [attrs["style"] for tag, attrs in page.tags if tag == "img"]
+        assert all("flex:" in style and "min-width:0" in style for style in styles)
+        [group] = [attrs for tag, attrs in page.tags if attrs.get("role") == "img"]
+        assert "flex-wrap:wrap" in group["style"]
+
+
+def test_bad_views_raise_value_errors_naming_the_problem():
+    explorer = loss_explorer()
+    idle = Explorer(explorer.fig, {**explorer.sliders, "delta": explorer.sliders["delta"]._replace(
+        applies=lambda values: values["pred"] > 0)}, explorer.draw, main="pred")
+    with pytest.raises(ValueError, match="views="):
+        explorer.static_html(views=[])
+    with pytest.raises(ValueError, match="views="):
+        explorer.static_html(views=["pred"])
+    with pytest.raises(ValueError, match="both sweeps 'pred' and fixes it"):
+        explorer.static_html(views=[View("x", {"pred": 1.0}, "pred")])
+    with pytest.raises(ValueError, match="name='colour' is not a slider"):
+        explorer.static_html(views=[View("x", None, "colour")])
+    with pytest.raises(ValueError, match=r"pred=9\.0 is invalid"):
+        explorer.static_html(views=[View("x", None, "pred", (0.0, 9.0))])
+    with pytest.raises(ValueError, match="sweeps 'delta', which does nothing"):
+        idle.static_html(views=[View("x", {"pred": -1.0}, "delta")])
+
+
+def test_a_slider_that_does_not_apply_is_disabled_live_and_left_out_of_the_static_note():
+    explorer = loss_explorer()
+    explorer.sliders["delta"] = explorer.sliders["delta"]._replace(applies=lambda values: values["pred"] > 0)
+    widget = explorer.widget()
+    controls = {control.description: control for control in widget.children[0].children}
+    delta, pred = controls[explorer.sliders["delta"].description], controls[explorer.sliders["pred"].description]
+    assert not delta.disabled
+    pred.value = -1.0
+    assert delta.disabled and not pred.disabled
+    pred.value = 1.0
+    assert not delta.disabled
+    note = frames_of(Parsed(explorer.static_html("target", n=2, dpi=20)))["note"]
+    assert "Huber δ" in note
+    explorer.update(pred=-1.0)
+    note = frames_of(Parsed(explorer.static_html("target", n=2, dpi=20)))["note"]
+    assert "Huber δ" not in note and "prediction ŷ = -1" in note

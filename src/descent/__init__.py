@@ -22,7 +22,7 @@ from .analysis import (
     run_many,
     steps_to_tolerance,
 )
-from .base import GradientTransformation, apply_updates, chain, global_norm, step_in_place
+from .base import GradientTransformation, apply_updates, chain, find_state, global_norm, step_in_place
 from .clipping import clip_by_global_norm, clip_by_value, clip_grad_norm
 from .data import load_penguins, make_blobs, make_line, make_moons, minibatch_gradients, minibatches, standardize
 from .landscapes import Landscape, beale, himmelblau, ill_conditioned, quadratic, rastrigin, rosenbrock, saddle
@@ -38,7 +38,7 @@ from .losses import (
     sigmoid,
     softmax,
 )
-from .models import Model, accuracy, linear_regression, logistic_regression, mlp, softmax_regression
+from .models import Model, accuracy, linear_regression, logistic_regression, mlp, rnn, softmax_regression
 from .numerics import check_grad, numerical_grad
 from .optim import adagrad, adam, adamw, rmsprop, sgd
 from .schedules import (

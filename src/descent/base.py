@@ -136,6 +136,41 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+def find_state(state: Any, kind: type) -> Any:
+    r"""The part of an optimiser's ``state`` that is a ``kind``, such as Adam's
+    :class:`~descent.optim.ScaleByAdamState`, wherever the optimiser's options or a :func:`chain` put it.
+
+    The state of a chain is the tuple of its parts' states, and a named optimiser leaves out the parts its
+    options switch off, so a position such as ``state[0]`` moves when you add weight decay or clipping; this
+    lookup does not. It raises ``ValueError`` when ``state`` holds no ``kind``, or more than one.
+
+    >>> from descent import adam, clip_by_global_norm
+    >>> from descent.optim import ScaleByAdamState
+    >>> opt = chain(clip_by_global_norm(1.0), adam(lr=0.1, weight_decay=0.01))
+    >>> state = opt.init(np.zeros(2))
+    >>> [type(part).__name__ for part in state[1]]   # Adam's state is no longer state[0]
+    ['EmptyState', 'ScaleByAdamState', 'ScaleByLearningRateState']
+    >>> find_state(state, ScaleByAdamState).count
+    0
+    """
+    if not isinstance(kind, type):
+        raise ValueError(f"kind={kind!r} is invalid: pass a state class such as descent.optim.ScaleByAdamState.")
+    found = [part for part in _state_parts(state) if isinstance(part, kind)]
+    if len(found) != 1:
+        parts = ", ".join(type(part).__name__ for part in _state_parts(state)) or "nothing"
+        raise ValueError(f"the state holds {len(found)} {kind.__name__} (its parts: {parts}): find_state needs "
+                         "exactly one; look at the state's parts by position instead.")
+    return found[0]
+
+
+def _state_parts(state: Any) -> list:
+    """The states of the single transforms in ``state``, depth first (a chain's state is a plain tuple of its
+    parts' states; each part's own state is a NamedTuple)."""
+    if isinstance(state, tuple) and not hasattr(state, "_fields"):
+        return [leaf for part in state for leaf in _state_parts(part)]
+    return [state]
+
+
 def apply_updates(params: Tree, updates: Tree) -> Tree:
     r"""Return new parameters :math:`\theta + u`; neither argument is modified.
 

@@ -244,6 +244,81 @@ def mlp(hidden: int = 16, activation: str = "tanh", task: str = "regression",
     return Model(f"mlp_{activation}_{hidden}", task, init, predict, loss_and_grad)
 
 
+def rnn(hidden: int = 8, task: str = "regression") -> Model:
+    r"""A recurrent network of ``hidden`` tanh units that reads a sequence of :math:`T` numbers, one per step,
+    and makes one prediction from its last state (Elman, 1990, *Finding structure in time*). Row :math:`i` of
+    ``X``, shape ``(n, T)``, is one sequence :math:`x_1, \dots, x_T`; from :math:`h_0 = 0`,
+
+    .. math:: a_t = x_t\, w_{\text{in}} + h_{t-1} W + b, \qquad h_t = \tanh(a_t), \qquad
+              z = h_T \cdot w_{\text{out}} + b_{\text{out}} ,
+
+    with the loss of ``task`` (MSE, or binary cross-entropy of the logit :math:`z`). Backward through time,
+    from :math:`\delta h_T = \partial L/\partial h_T = (\partial L/\partial z)\, w_{\text{out}}`, for
+    :math:`t = T, \dots, 1`:
+
+    .. math::
+
+        \delta a_t = \delta h_t \odot (1 - h_t^2), \qquad \delta h_{t-1} = \delta a_t W^\top,
+
+        \nabla_W L = \textstyle\sum_t h_{t-1}^\top \delta a_t, \quad
+        \nabla_{w_{\text{in}}} L = \sum_t x_t^\top \delta a_t, \quad \nabla_b L = \sum_t \delta a_t .
+
+    So :math:`\delta h_{t-k}` is :math:`\delta h_t` multiplied by :math:`k` matrices
+    :math:`\operatorname{diag}(1 - h^2)\,W^\top`: where the units are far from saturation, the gradient
+    reaching back :math:`k` steps grows or shrinks like :math:`\rho(W)^k`, with :math:`\rho` the spectral
+    radius (Pascanu, Mikolov & Bengio, 2013, *On the difficulty of training recurrent neural networks*, ICML).
+    Parameters: ``w_in`` (hidden,), ``w`` (hidden, hidden), ``b`` (hidden,), ``w_out`` (hidden,), ``b_out``
+    (1,), all uniform in :math:`\pm 1/\sqrt{\text{hidden}}` as in ``torch.nn.RNN``; ``init``'s
+    ``n_features`` is the sequence length, which the parameters do not depend on.
+
+    >>> model = rnn(hidden=4)
+    >>> params = model.init(n_features=10, seed=0)
+    >>> {key: value.shape for key, value in params.items()}
+    {'w_in': (4,), 'w': (4, 4), 'b': (4,), 'w_out': (4,), 'b_out': (1,)}
+    >>> model.predict(params, np.zeros((3, 10))).shape   # three sequences of length 10
+    (3,)
+    """
+    hidden = _checks.integer("hidden", hidden, low=1)
+    _checks.one_of("task", task, ("regression", "binary"))
+
+    def init(n_features: int, seed: int = 0) -> Params:
+        _checks.integer("n_features", n_features, low=1)
+        rng = np.random.default_rng(seed)
+        shapes = {"w_in": (hidden,), "w": (hidden, hidden), "b": (hidden,), "w_out": (hidden,), "b_out": (1,)}
+        return {key: _uniform(rng, hidden, shape) for key, shape in shapes.items()}
+
+    def forward(params: Params, X) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        X = _checks.finite_array("X", X)
+        if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"X has shape {X.shape}: pass a 2-D array of shape (n, T), one sequence of T >= 1 "
+                             "numbers per row.")
+        if not isinstance(params, dict) or set(params) != {"w_in", "w", "b", "w_out", "b_out"}:
+            raise ValueError("params must be the dict returned by rnn(...).init, with keys w_in, w, b, w_out, b_out.")
+        states = [np.zeros((len(X), hidden))]                       # h_0, h_1, ..., h_T
+        for x_t in X.T:
+            states.append(np.tanh(np.outer(x_t, params["w_in"]) + states[-1] @ params["w"] + params["b"]))
+        return X, states, states[-1] @ params["w_out"] + params["b_out"]
+
+    def predict(params: Params, X) -> np.ndarray:
+        return forward(params, X)[2]
+
+    def loss_and_grad(params: Params, X, y) -> tuple[float, Params]:
+        X, states, z = forward(params, X)
+        loss, dz = _loss(task, z, y)
+        grads = {key: np.zeros_like(value) for key, value in params.items()}
+        grads["w_out"], grads["b_out"] = states[-1].T @ dz, dz.sum(keepdims=True)
+        dh = np.outer(dz, params["w_out"])                          # δh_T
+        for t in range(X.shape[1], 0, -1):
+            da = dh * (1.0 - states[t] ** 2)                        # δa_t
+            grads["w"] += states[t - 1].T @ da
+            grads["w_in"] += X[:, t - 1] @ da
+            grads["b"] += da.sum(axis=0)
+            dh = da @ params["w"].T                                 # δh_{t-1}
+        return loss, grads
+
+    return Model(f"rnn_tanh_{hidden}", task, init, predict, loss_and_grad)
+
+
 def accuracy(model: Model, params: Params, X, y) -> float:
     r"""The fraction of samples a classifier labels correctly, :math:`\frac1n \sum_i [\hat c_i = y_i]`.
 

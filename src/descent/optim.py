@@ -13,8 +13,10 @@ adam       [scale(-1)] → [add_decayed_weights(λ)] → scale_by_adam(β₁, β
 adamw      [scale(-1)] → scale_by_adam(β₁, β₂, ε, amsgrad) → [add_decayed_weights(λ)] → scale_by_learning_rate(α)
 =========  ==================================================================================================
 
-``scale(-1)`` is ``maximize=True``. The state of a named optimiser is the tuple of its parts' states, so
-``state[0]`` of a plain Adam is its :class:`ScaleByAdamState` with ``count``, ``mu`` and ``nu``.
+``scale(-1)`` is ``maximize=True``. The state of a named optimiser is the tuple of its parts' states: a plain
+Adam's is ``(ScaleByAdamState, ScaleByLearningRateState)``, and ``weight_decay`` or ``maximize`` put an
+``EmptyState`` in front. :func:`~descent.base.find_state` finds a part whatever the options:
+``find_state(state, ScaleByAdamState)`` holds Adam's ``count``, ``mu`` and ``nu``.
 
 The only difference between Adam's L2 penalty and AdamW's decoupled weight decay is *where* λθ enters the
 chain: before Adam's normalisation (so it is rescaled with the gradient) or after it (so every parameter decays
@@ -385,7 +387,9 @@ def adam(lr: float | Schedule = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
     >>> updates, state = opt.update(np.array([0.5, -50.0]), state, np.zeros(2))
     >>> np.round(updates, 6)   # a first step of size lr in every coordinate
     array([-0.1,  0.1])
-    >>> state[0].count, state[0].mu
+    >>> from descent.base import find_state
+    >>> moments = find_state(state, ScaleByAdamState)   # state[0] here; find_state works with any options
+    >>> moments.count, moments.mu
     (1, array([ 0.05, -5.  ]))
     """
     return _validated(*_maximize(maximize), *_unless(weight_decay == 0, add_decayed_weights(weight_decay)),

@@ -228,14 +228,20 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, warmup_start_f
     ``SequentialLR([LinearLR(...), CosineAnnealingLR(...)], milestones=[warmup_steps])``. The default
     ``warmup_start_factor=0.01`` starts the warm-up at 1% of the lr: close to the common "ramp from zero",
     while keeping PyTorch's ``LinearLR`` rule that the start factor be positive (so step 0 still moves).
-    As in :func:`cosine_annealing`, the lr rises again if you go past ``total_steps``.
+    As in :func:`cosine_annealing`, the lr rises again if you go past ``total_steps``. ``warmup_steps=0`` means
+    no warm-up: the schedule is then ``cosine_annealing(lr, total_steps, eta_min)``.
 
     >>> s = warmup_cosine(1.0, warmup_steps=2, total_steps=4, warmup_start_factor=0.5)
     >>> [round(s(e), 4) for e in range(5)]
     [0.5, 0.75, 1.0, 0.5, 0.0]
+    >>> warmup_cosine(1.0, warmup_steps=0, total_steps=4)
+    cosine_annealing(lr=1.0, T_max=4, eta_min=0.0)
     """
-    warmup_steps = _checks.integer("warmup_steps", warmup_steps, low=1)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, low=0)
     total_steps = _checks.integer("total_steps", total_steps, low=warmup_steps + 1)
+    _checks.number("warmup_start_factor", warmup_start_factor, low=0.0, high=1.0, low_open=True)
+    if warmup_steps == 0:
+        return cosine_annealing(lr, total_steps, eta_min)
     return join_schedules([linear_lr(lr, warmup_start_factor, 1.0, warmup_steps),
                            cosine_annealing(lr, total_steps - warmup_steps, eta_min)], [warmup_steps])
 

@@ -9,7 +9,8 @@ and record the loss as they go. **Divergence.** When the loss (or a parameter) b
 loops stop at that step, keep everything recorded up to the last finite loss (so the blow-up still plots),
 store a message naming the step and the last finite loss on the result, and emit it as a
 :class:`DivergenceWarning`. They warn rather than raise because a diverging run is a result to look at, not a
-bug; to make it an error, use ``warnings.simplefilter("error", DivergenceWarning)``. Overflow inside the loop
+bug; ``warn=False`` records the message without emitting it (for a run whose divergence you show, not warn
+about), and ``warnings.simplefilter("error", DivergenceWarning)`` makes it an error. Overflow inside the loop
 does not print NumPy ``RuntimeWarning``\ s. A starting point whose loss is already not finite is a bad
 argument and raises ``ValueError``. Reference: the training loop of the PyTorch tutorials,
 https://pytorch.org/tutorials/beginner/basics/optimization_tutorial.html.
@@ -69,24 +70,25 @@ def _finite(loss: float, params: Tree) -> bool:
     return bool(np.isfinite(loss)) and all(np.all(np.isfinite(leaf)) for leaf in tree_leaves(params))
 
 
-def _diverged(step: int, loss: float, last_loss: float, advice: str, stacklevel: int = 3) -> str:
-    """Build the divergence message and emit it as a :class:`DivergenceWarning`."""
+def _diverged(step: int, loss: float, last_loss: float, advice: str, warn: bool, stacklevel: int = 3) -> str:
+    """Build the divergence message and, if ``warn``, emit it as a :class:`DivergenceWarning`."""
     if loss == -np.inf:
         advice = "The loss is unbounded below here (as on the saddle): there is no minimum to converge to."
     message = (f"Training diverged at step {step}: the loss became {loss} (last finite loss {last_loss:.6g} "
                f"at step {step - 1}), so training stopped there. {advice}")
-    warnings.warn(message, DivergenceWarning, stacklevel=stacklevel)
+    if warn:
+        warnings.warn(message, DivergenceWarning, stacklevel=stacklevel)
     return message
 
 
-def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int) -> Trajectory:
+def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int, *, warn: bool = True) -> Trajectory:
     r"""Run ``opt`` for ``steps`` steps on a 2-D ``landscape`` from ``x0`` and return the :class:`Trajectory`.
 
     Each step is :math:`\theta_t = \theta_{t-1} + u_t` with :math:`u_t` the optimiser's update for the
     gradient :math:`\nabla f(\theta_{t-1})`; row :math:`t` of ``params`` is :math:`\theta_t` and
     ``losses[t]`` is :math:`f(\theta_t)`. If the loss becomes NaN or infinite at step :math:`t`, the run
     stops, the trajectory ends at :math:`\theta_{t-1}` and a :class:`DivergenceWarning` says so (see the
-    module docstring).
+    module docstring); with ``warn=False`` only ``diverged_at`` and ``message`` say so.
 
     >>> from descent.landscapes import ill_conditioned
     >>> from descent.optim import sgd
@@ -95,11 +97,9 @@ def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int) 
     ((101, 2), True, None)
 
     With :math:`\kappa = 10` the stability limit is :math:`\alpha < 2/L = 0.2`; above it the run blows up and
-    stops (the warning is silenced here to show the message):
+    stops (``warn=False``: the message is kept on the result instead of being emitted as a warning):
 
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True):
-    ...     run = minimize(sgd(lr=0.3), ill_conditioned(kappa=10.0), x0=[1.0, 1.0], steps=1000)
+    >>> run = minimize(sgd(lr=0.3), ill_conditioned(kappa=10.0), x0=[1.0, 1.0], steps=1000, warn=False)
     >>> run.diverged_at, run.params.shape, bool(np.all(np.isfinite(run.losses)))
     (511, (511, 2), True)
     >>> print(run.message)
@@ -131,7 +131,7 @@ def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int) 
             theta = apply_updates(theta, updates)
             loss = float(landscape.f(theta))
             if not (math.isfinite(loss) and np.isfinite(theta).all()):
-                message = _diverged(step, loss, losses[-1], advice)
+                message = _diverged(step, loss, losses[-1], advice, warn)
                 return Trajectory(np.array(params), np.array(losses), step, message)
             params.append(theta)
             losses.append(loss)
@@ -139,7 +139,7 @@ def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int) 
 
 
 def fit(model: Model, opt: GradientTransformation, X, y, epochs: int, batch_size: int | None = None,
-        seed: int = 0, params: Tree | None = None) -> History:
+        seed: int = 0, params: Tree | None = None, *, warn: bool = True) -> History:
     r"""Train ``model`` on ``(X, y)`` with ``opt`` for ``epochs`` passes over the data; return the
     :class:`History`.
 
@@ -147,8 +147,8 @@ def fit(model: Model, opt: GradientTransformation, X, y, epochs: int, batch_size
     epoch); otherwise each epoch takes one step per shuffled mini-batch of :func:`descent.data.minibatches`
     (:math:`\lceil n/B \rceil` steps, the last batch possibly smaller). ``params`` defaults to
     ``model.init(d, seed=seed)``, and the same ``seed`` drives the shuffling, so equal arguments give
-    identical runs. Divergence stops training as described in the module docstring; the returned ``params``
-    are then the last ones whose loss was finite.
+    identical runs. Divergence stops training as described in the module docstring (``warn=False``: without
+    the warning); the returned ``params`` are then the last ones whose loss was finite.
 
     >>> from descent.data import make_line
     >>> from descent.models import linear_regression
@@ -183,7 +183,7 @@ def fit(model: Model, opt: GradientTransformation, X, y, epochs: int, batch_size
 
         def stop(loss: float) -> History:
             last_loss = losses[-1] if losses else epoch_losses[0]
-            message = _diverged(len(losses), loss, last_loss, advice, stacklevel=4)
+            message = _diverged(len(losses), loss, last_loss, advice, warn, stacklevel=4)
             return History(previous, np.array(losses), np.array(epoch_losses), len(losses), message)
 
         for _ in range(epochs):

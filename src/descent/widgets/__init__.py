@@ -23,7 +23,7 @@ only inside ``show()``, so ``import descent`` stays NumPy-only.
 
 from .adam import adam_explorer
 from .clipping import clipping_explorer
-from .explorer import Explorer, Slider
+from .explorer import Explorer, Slider, View
 from .landscapes import descent_explorer, gradient_descent, learning_rate_explorer, stability, window_point
 from .losses import loss_explorer, loss_readout
 from .momentum import momentum_explorer
@@ -32,6 +32,7 @@ from .schedules import schedule_explorer
 __all__ = [
     "Explorer",
     "Slider",
+    "View",
     "adam_explorer",
     "clipping_explorer",
     "descent_explorer",

@@ -7,16 +7,14 @@ setting of the other two.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import plots
 from ..landscapes import Landscape, rosenbrock
 from ..optim import adam
 from ..plots import OKABE_ITO
-from ..train import DivergenceWarning, Trajectory, minimize
-from .explorer import Explorer, Slider, new_figure
+from ..train import Trajectory, minimize
+from .explorer import Explorer, Slider, View, new_figure
 
 START = (-1.2, 1.0)  # Rosenbrock's classic start (Rosenbrock, 1960), on the far side of the curved valley
 STEPS = 300
@@ -26,8 +24,8 @@ LOSS_LIMITS = (1e-8, 1e3)  # the explorer's loss axis: fixed, so that no slider 
 def adam_path(landscape: Landscape, x0, lr: float, betas=(0.9, 0.999), eps: float = 1e-8,
               steps: int = STEPS) -> Trajectory:
     r"""The path of Adam on a 2-D ``landscape`` from ``x0``: the :class:`~descent.train.Trajectory` of
-    ``descent.train.minimize(descent.optim.adam(lr, betas, eps), landscape, x0, steps)``, with its
-    :class:`~descent.train.DivergenceWarning` silenced (a divergence is shown, not warned about).
+    ``descent.train.minimize(descent.optim.adam(lr, betas, eps), landscape, x0, steps)``, with
+    ``warn=False`` (a divergence is shown, not warned about).
 
     >>> run = adam_path(rosenbrock(), [-1.2, 1.0], lr=0.1, steps=2)
     >>> np.round(run.params, 4)   # the first step moves each coordinate by lr
@@ -35,9 +33,7 @@ def adam_path(landscape: Landscape, x0, lr: float, betas=(0.9, 0.999), eps: floa
            [-1.1   ,  1.1   ],
            [-1.0173,  1.1831]])
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return minimize(adam(lr=lr, betas=betas, eps=eps), landscape, x0, steps)
+    return minimize(adam(lr=lr, betas=betas, eps=eps), landscape, x0, steps, warn=False)
 
 
 def adam_explorer() -> Explorer:
@@ -89,6 +85,12 @@ def adam_explorer() -> Explorer:
            "momentum) as a dashed blue line. Right: the loss of both runs against the step, 0 to 300, on a "
            "logarithmic axis from 1e-8 to 1e3, whose title gives the final loss of each run.")
     moving = (*path, reference, curve, reference_curve, right.title)
-    explorer = Explorer(fig, sliders, draw, alt, main="beta1", moving=moving)
+    views = (  # chapter 5's "Things to try", each pre-rendered for the static page
+        View("β₁ at α = 0.3", {"beta2": 0.999, "lr": 0.3}, "beta1", (0.0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99),
+             start=0.9),
+        View("β₂ = 0.9: v forgets faster than m", {"beta2": 0.9, "lr": 0.3}, "beta1", (0.9, 0.99), start=0.99),
+        View("the learning rate α", {"beta1": 0.9, "beta2": 0.999}, "lr", (0.001, 0.01, 0.1, 0.3), start=0.3),
+    )
+    explorer = Explorer(fig, sliders, draw, alt, main="beta1", moving=moving, views=views)
     explorer.update()
     return explorer

@@ -10,8 +10,6 @@ only draws them.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import _checks, plots
@@ -20,8 +18,8 @@ from ..base import chain
 from ..clipping import clip_by_global_norm
 from ..landscapes import Landscape, rosenbrock
 from ..optim import sgd
-from ..train import DivergenceWarning, Trajectory, minimize
-from .explorer import Explorer, Slider, new_figure
+from ..train import Trajectory, minimize
+from .explorer import Explorer, Slider, View, new_figure
 from .landscapes import RunPair
 
 __all__ = ["clipped_descent", "clipping_explorer", "clipping_runs"]
@@ -36,16 +34,14 @@ def clipped_descent(landscape: Landscape, x0, lr: float, max_norm: float | None,
               \qquad g_t = \nabla f(\theta_{t-1}),
 
     with :math:`c` = ``max_norm``; ``max_norm=None`` is plain gradient descent, ``minimize(sgd(lr), ...)``.
-    The :class:`~descent.train.DivergenceWarning` is silenced: a divergence is shown through ``diverged_at``.
+    It runs with ``warn=False``: a divergence is shown through ``diverged_at``, not warned about.
 
     >>> run = clipped_descent(rosenbrock(), [-2.0, -0.5], lr=0.002, max_norm=None, steps=200)
     >>> run.diverged_at
     6
     """
     opt = sgd(lr=lr) if max_norm is None else chain(clip_by_global_norm(max_norm, norm_type), sgd(lr=lr))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return minimize(opt, landscape, x0, steps)
+    return minimize(opt, landscape, x0, steps, warn=False)
 
 
 def clipping_runs(landscape: Landscape, x0, lr: float, max_norm: float, steps: int,
@@ -107,6 +103,13 @@ def clipping_explorer(x0=(-2.0, -0.5), steps: int = 150) -> Explorer:
            "percentage of steps that clipping shortened; the right panel's title says whether each run "
            "diverged.")
     moving = (*pair.moving, title)
-    explorer = Explorer(fig, sliders, draw, alt, main="max_norm", moving=moving)
+    lr_notches = tuple(2e-4 * 10 ** (0.05 * j) for j in (0, 10, 13, 14, 15, 16, 20))  # values the slider takes
+    views = (  # chapter 7's "Things to try", each pre-rendered for the static page
+        View("max_norm c at α = 0.002", {"lr": 2e-3}, "max_norm", (0.1, 1.0, 10.0, 100.0, 1e3, 10**3.5, 1e4),
+             start=10.0),
+        View("α: where plain gradient descent survives (c = 10)", {"max_norm": 10.0}, "lr", lr_notches,
+             start=lr_notches[3]),
+    )
+    explorer = Explorer(fig, sliders, draw, alt, main="max_norm", moving=moving, views=views)
     explorer.update()
     return explorer

@@ -10,7 +10,6 @@ and :class:`RunPair` (two runs compared, for chapters 4 and 7).
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -18,8 +17,8 @@ from .. import _checks, plots
 from ..landscapes import LANDSCAPES, Landscape, ill_conditioned
 from ..optim import sgd
 from ..plots import OKABE_ITO
-from ..train import DivergenceWarning, Trajectory, minimize
-from .explorer import Explorer, Slider, new_figure
+from ..train import Trajectory, minimize
+from .explorer import Explorer, Slider, View, new_figure
 
 
 
@@ -37,17 +36,15 @@ def window_point(landscape: Landscape, u: float, v: float) -> np.ndarray:
 
 def gradient_descent(landscape: Landscape, x0, lr: float, steps: int) -> Trajectory:
     r"""Plain gradient descent :math:`\theta_t = \theta_{t-1} - \alpha \nabla f(\theta_{t-1})`: the
-    :class:`~descent.train.Trajectory` of ``descent.train.minimize(descent.optim.sgd(lr), ...)``, with its
-    :class:`~descent.train.DivergenceWarning` silenced (a divergence is shown, not warned about: see
+    :class:`~descent.train.Trajectory` of ``descent.train.minimize(descent.optim.sgd(lr), ...)``, with
+    ``warn=False`` (a divergence is shown, not warned about: see
     ``diverged_at``).
 
     >>> run = gradient_descent(ill_conditioned(10.0), [1.0, 1.0], lr=0.3, steps=1000)
     >>> run.diverged_at
     511
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return minimize(sgd(lr=lr), landscape, x0, steps)
+    return minimize(sgd(lr=lr), landscape, x0, steps, warn=False)
 
 
 def stability(landscape: Landscape, lr: float) -> str:
@@ -159,6 +156,11 @@ class RunPair:
                              fontsize=10)
 
 
+def _notches(*powers: float) -> tuple[float, ...]:
+    """The learning rates 10**power: values a log slider stepping in 0.05 decades can take."""
+    return tuple(10.0**power for power in powers)
+
+
 def descent_explorer() -> Explorer:
     """Chapter 2's explorer: plain gradient descent on a landscape of your choice.
 
@@ -180,7 +182,7 @@ def descent_explorer() -> Explorer:
         start = window_point(surface, x0, y0)
         run = gradient_descent(surface, start, lr, steps)
         panels.set_run(run, steps)
-        left.set_title(f"{landscape}: start ({start[0]:.2f}, {start[1]:.2f}), lr = {lr:.3g}")
+        left.set_title(f"{landscape}: start ({start[0]:.2f}, {start[1]:.2f}), lr = {lr:.3g}", fontsize=9)
         done = len(run.losses) - 1
         right.set_title(f"diverged at step {run.diverged_at}" if run.diverged_at else
                         f"loss after {done} steps: {run.losses[-1]:.3g}")
@@ -197,7 +199,22 @@ def descent_explorer() -> Explorer:
            "lower, with stars on its global minima and the path of gradient descent drawn as a line of dots "
            "from an open circle at the start to a cross at the last step. Right: the loss at each step on a "
            "logarithmic axis. When the run diverges, a label reads 'diverged at step k'.")
-    explorer = Explorer(fig, sliders, draw, alt, main="lr", moving=panels.moving)
+    # The static page's views: one per "Things to try" of chapter 2, on values the live slider can take (the
+    # learning rate moves in steps of 0.05 decades: 10**-2.8 reads 0.00158).
+    views = (
+        View("quadratic: raise α to 1", {"landscape": "quadratic"}, "lr", _notches(-1, -0.5, -0.3, 0)),
+        View("ill_conditioned: near 2/λ_max = 0.2", {"landscape": "ill_conditioned"}, "lr",
+             _notches(-1, -0.8, -0.75, -0.7, -0.65, -0.6), start=10**-0.75),
+        View("himmelblau at α = 0.01: four starts, four minima",
+             {"landscape": "himmelblau", "lr": 0.01, "y0": -0.1}, "x0", (-0.3, -0.1, 0.0, 0.2)),
+        View("rastrigin: stuck in a dip", {"landscape": "rastrigin"}, "lr", _notches(-3, -2.5, -2, -1.5, -1),
+             start=0.001),
+        View("saddle: on the middle line or one notch off", {"landscape": "saddle"}, "y0", (-0.05, 0.0, 0.05),
+             start=0.0),
+        View("rosenbrock, 200 steps: a narrow band", {"landscape": "rosenbrock", "steps": 200}, "lr",
+             _notches(-3, -2.85, -2.8, -2.75, -2.7, -2.65), start=10**-2.8),
+    )
+    explorer = Explorer(fig, sliders, draw, alt, main="lr", moving=panels.moving, views=views)
     explorer.update()
     return explorer
 

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 
 from .. import plots
 from ..losses import binary_cross_entropy_with_logits, hinge, huber, mae, mse
-from .explorer import Explorer, Slider, new_figure
+from .explorer import Explorer, Slider, View, new_figure
 
 
 
@@ -134,6 +134,12 @@ def loss_explorer() -> Explorer:
     moving = (target_line, *(cell for pair in cells.values() for cell in pair),
               *(artist for name in REGRESSION for artist in artists[name]),
               *(artist for name in CLASSIFICATION for artist in artists[name][1:]))  # not their curves
-    explorer = Explorer(fig, sliders, draw, alt, main="pred", moving=moving)
+    views = (  # chapter 1's "Things to try"; the page opens where the prediction equals the target
+        View("the prediction ŷ (target 0)", {"target": 0.0, "delta": 1.0}, "pred",
+             (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0), start=0.0),
+        View("Huber's δ (ŷ = 1.5, target 0)", {"pred": 1.5, "target": 0.0}, "delta",
+             (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0), start=1.0),
+    )
+    explorer = Explorer(fig, sliders, draw, alt, main="pred", moving=moving, views=views)
     explorer.update()
     return explorer

@@ -7,15 +7,13 @@ The explorer only draws them.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import _checks, plots
 from ..analysis import lr_limit
 from ..landscapes import Landscape, ill_conditioned
 from ..optim import sgd
-from ..train import DivergenceWarning, Trajectory, minimize
+from ..train import Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
 from .landscapes import RunPair
 
@@ -42,10 +40,9 @@ def momentum_runs(landscape: Landscape, x0, lr: float, momentum: float, steps: i
 
 
 def _run(landscape: Landscape, x0, lr: float, momentum: float, nesterov: bool, steps: int) -> Trajectory:
-    """``minimize(sgd(lr, momentum, nesterov=...), ...)`` without its DivergenceWarning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        return minimize(sgd(lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0), landscape, x0, steps)
+    """``minimize(sgd(lr, momentum, nesterov=...), ..., warn=False)``."""
+    return minimize(sgd(lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0), landscape, x0, steps,
+                    warn=False)
 
 
 VARIANTS = ("heavy ball", "Nesterov")

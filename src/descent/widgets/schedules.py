@@ -9,7 +9,6 @@ step, and the loss on the whole data set after every step, not only after every 
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import _checks, plots
@@ -17,7 +16,7 @@ from .. import schedules as _schedules
 from ..data import make_line, minibatches
 from ..models import linear_regression
 from ..plots import OKABE_ITO
-from .explorer import Explorer, Slider, new_figure
+from .explorer import Explorer, Slider, View, new_figure
 
 SCHEDULES = ("constant", "step_lr", "cosine_annealing", "cosine_warm_restarts", "exponential_lr")
 
@@ -169,8 +168,10 @@ def schedule_explorer() -> Explorer:
     sliders = {
         "schedule": Slider(None, None, None, "step_lr", description="schedule", options=SCHEDULES),
         "lr": Slider(1e-3, 0.3, 0.05, 0.1, log=True, description="base learning rate α"),
-        "T": Slider(20, 400, 20, 100, description="period T (steps)"),
-        "gamma": Slider(0.05, 0.9, 0.05, 0.3, description="gamma (step, exponential)"),
+        "T": Slider(20, 400, 20, 100, description="period T (steps)",
+                    applies=lambda values: values["schedule"] != "constant"),
+        "gamma": Slider(0.05, 0.9, 0.05, 0.3, description="gamma (step, exponential)",
+                        applies=lambda values: values["schedule"] in ("step_lr", "exponential_lr")),
         "warmup": Slider(0, 100, 10, 0, description="warm-up steps"),
     }
     alt = ("Two panels. Left: the learning rate at each of 400 steps on a logarithmic axis, as set by the "
@@ -179,7 +180,17 @@ def schedule_explorer() -> Explorer:
            "for the schedule (solid) and for a constant "
            "learning rate equal to the base rate (dashed). The constant rate levels off in a noisy band whose "
            "height grows with the learning rate; a decaying schedule keeps falling below it.")
-    explorer = Explorer(fig, sliders, draw, alt, main="lr", moving=(curve, end, reference, loss, legend,
-                                                                     left.title, right.title))
+    cosine = {"schedule": "cosine_annealing", "warmup": 0}
+    views = (  # chapter 6's "Things to try", each pre-rendered for the static page
+        View("α, with a cosine over half the run", {**cosine, "T": 200}, "lr", (10**-2.5, 0.01, 10**-1.5, 0.1, 0.3),
+             start=0.1),
+        View("the cosine's T, up to the run's length", {**cosine, "lr": 0.1}, "T", (100, 200, 300, 400), start=400),
+        View("warm restarts every T steps", {"schedule": "cosine_warm_restarts", "lr": 0.1, "warmup": 0}, "T",
+             (40, 100, 200), start=100),
+        View("step_lr with γ = 0.05: decaying too early", {"schedule": "step_lr", "lr": 0.1, "gamma": 0.05,
+             "warmup": 0}, "T", (20, 40, 100, 200), start=20),
+    )
+    explorer = Explorer(fig, sliders, draw, alt, main="lr", views=views,
+                        moving=(curve, end, reference, loss, legend, left.title, right.title))
     explorer.update()
     return explorer
