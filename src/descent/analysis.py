@@ -6,8 +6,10 @@ eigendirection of :math:`A` separately. Along a direction of curvature :math:`\l
 :math:`A`), the coordinate :math:`c_t` of SGD with momentum :math:`\beta` and learning rate :math:`\alpha`
 (PyTorch's form, no dampening) obeys
 
-.. math:: c_t = (1 + \beta - \alpha\lambda)\, c_{t-1} - \beta\, c_{t-2} \qquad
-          (\text{Nesterov: } c_t = (1 + \beta - \alpha\lambda(1+\beta))\, c_{t-1} - \beta(1 - \alpha\lambda)\, c_{t-2}),
+.. math:: c_t = (1 + \beta - \alpha\lambda)\, c_{t-1} - \beta\, c_{t-2}
+
+(with Nesterov momentum, :math:`c_t = (1 + \beta - \alpha\lambda(1+\beta))\, c_{t-1} - \beta(1 - \alpha\lambda)\,
+c_{t-2}`),
 
 so :math:`c_t` shrinks (or grows) like :math:`\rho^t`, with :math:`\rho` the larger modulus of the two roots of
 :math:`z^2 - (1 + \beta - \alpha\lambda)z + \beta`: the spectral radius of the 2×2 iteration matrix. Plain
