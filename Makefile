@@ -27,7 +27,7 @@ help:
 	@echo "make check NOTEBOOK=path               run a notebook's visible tests and print each part's result"
 	@echo "make clean        remove build outputs (keeps .venv; rm -rf .venv to reinstall)"
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt pyproject.toml src/descent_grading/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found (need python3.11 or python3)" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "error: $(PYTHON) is $$($(PYTHON) --version 2>&1); Descent needs Python 3.11+" >&2; exit 1; }

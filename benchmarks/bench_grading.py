@@ -5,13 +5,15 @@ The class: ``--students`` students (default 32) submit one assignment (default: 
 the grading fixture): half answered with the solutions, a quarter answered up to the second part, a quarter
 untouched. Both sides are timed as an instructor runs them, start-up included:
 
-- ours: ``python -m descent_grading grade SUBMITTED --jobs 2`` (sandboxed kernels, guard, feedback, grades.csv);
+- ours: ``python -m descent_grading grade SUBMITTED --jobs 2`` (student code in bubblewrap, tests in the harness,
+  feedback, grades.csv);
 - plain: ``nbgrader autograde ASSIGNMENT`` over the same ``submitted/`` folder (one process, one notebook at a
   time, no sandbox, no feedback), after ``nbgrader generate_assignment`` (not timed).
 
-Repetitions are interleaved and compared by their medians; the scores of both must agree. ``make grade`` pays
-about 8 s once (imports, nbgrader generate_assignment into the gradebook, the sandbox check, one kernel factory
-per worker), so its advantage grows with the class: measure a class, not a handful of notebooks. CPU seconds
+Repetitions are interleaved and compared by their medians; the scores of both must agree. ``make grade`` pays a
+few seconds once (imports, nbgrader generate_assignment into the gradebook, the sandbox check), and each notebook
+then costs one sandboxed Python (about 0.3 s to start, booted while the previous notebook is graded), so its
+advantage grows with the class: measure a class, not a handful of notebooks. CPU seconds
 (all processes, kernels included) are printed too: unlike wall-clock time, they barely move on a busy machine.
 
     .venv/bin/python benchmarks/bench_grading.py              # 32 students, 1 repetition (about 2 minutes)

@@ -1,4 +1,5 @@
-"""Chapter 7's explorer and its pure computations, against the library (descent.clipping, descent.train)."""
+"""Chapter 7's explorer, its runs and the gradient statistics it quotes (descent.analysis), against the library
+(descent.clipping, descent.train)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,13 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from descent.analysis import clipped_fraction, gradient_norms
 from descent.base import chain, global_norm
 from descent.clipping import clip_by_global_norm, clip_grad_norm
 from descent.landscapes import beale, rosenbrock
 from descent.optim import sgd
 from descent.train import minimize
-from descent.widgets.clipping import (
-    clipped_descent,
-    clipped_fraction,
-    clipping_explorer,
-    clipping_runs,
-    gradient_norms,
-)
+from descent.widgets.clipping import clipped_descent, clipping_explorer, clipping_runs
 
 WALL = [-2.0, -0.5]  # the explorer's start, on Rosenbrock's steep wall
 

@@ -64,7 +64,7 @@ def test_divergence_above_2_over_L_stops_with_a_warning_and_a_finite_truncated_p
     assert isinstance(step, int) and 1 <= step < 100_000
     assert run.message == str(caught[0].message)
     assert f"step {step}" in run.message and f"step {step - 1}" in run.message
-    assert "smaller lr" in run.message and "2/L = 0.2" in run.message
+    assert "smaller lr" in run.message and "2/λ_max = 0.2" in run.message
     assert run.params.shape == (step, 2) and run.losses.shape == (step,)
     assert np.all(np.isfinite(run.params)) and np.all(np.isfinite(run.losses))
     assert np.all(np.diff(run.losses) > 0)  # it was blowing up all along

@@ -126,7 +126,7 @@ def test_stability_verdict_matches_what_gradient_descent_does(landscape, fractio
     verdict = stability(landscape, lr)
     assert verdict.endswith("converges") == converged
     assert verdict.endswith("diverges") == (not converged)
-    assert f"2/L = {2 / landscape.lipschitz:.3g}" in verdict
+    assert f"2/λₘₐₓ = {2 / landscape.lipschitz:.3g}" in verdict
 
 
 def test_stability_on_a_saddle_says_no_lr_helps():

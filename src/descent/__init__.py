@@ -1,12 +1,27 @@
 """descent: the small, exact reference library of the Descent course.
 
 Losses with their gradients, gradient checks, optimisers, learning-rate schedules and gradient clipping with
-PyTorch's semantics, 2-D landscapes, tiny models and data sets, and training loops — NumPy only. Everything
+PyTorch's semantics, 2-D landscapes, tiny models and data sets, training loops, and the theory the chapters
+quote (stability limits, rates and optimal parameters on quadratics) — NumPy only. Everything
 public is importable from the top level, e.g. ``from descent import adam, cosine_annealing, mse``; each
 module's docstring says what lives in it.
 """
 
-from . import clipping, data, feedback, landscapes, losses, models, numerics, optim, schedules, train
+from . import analysis, clipping, data, feedback, landscapes, losses, models, numerics, optim, schedules, train
+from .analysis import (
+    best_momentum,
+    clipped_fraction,
+    convergence_rate,
+    curvatures,
+    gd_optimum,
+    gradient_norms,
+    heavy_ball_optimum,
+    loss_by_direction,
+    lr_limit,
+    rate_from_losses,
+    run_many,
+    steps_to_tolerance,
+)
 from .base import GradientTransformation, apply_updates, chain, global_norm, step_in_place
 from .clipping import clip_by_global_norm, clip_by_value, clip_grad_norm
 from .data import load_penguins, make_blobs, make_line, make_moons, minibatch_gradients, minibatches, standardize

@@ -105,7 +105,7 @@ def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int) 
     >>> print(run.message)
     Training diverged at step 511: the loss became inf (last finite loss 5.61779e+307 at step 510), so
     training stopped there. The learning rate is probably too large: try a smaller lr. On this landscape
-    plain gradient descent is stable for lr < 2/L = 0.2.
+    plain gradient descent is stable for lr < 2/λ_max = 0.2.
     """
     opt = _optimizer(opt)
     if not isinstance(landscape, Landscape):
@@ -118,7 +118,7 @@ def minimize(opt: GradientTransformation, landscape: Landscape, x0, steps: int) 
     advice = "The learning rate is probably too large: try a smaller lr."
     if landscape.hessian is not None and landscape.lipschitz > 0:
         limit = 2 / landscape.lipschitz
-        advice += f" On this landscape plain gradient descent is stable for lr < 2/L = {limit:.4g}."
+        advice += f" On this landscape plain gradient descent is stable for lr < 2/λ_max = {limit:.4g}."
     with np.errstate(all="ignore"):
         loss = float(landscape.f(theta))
         if not np.isfinite(loss):

@@ -13,7 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     grading = commands.add_parser("grade", help="grade a class: a folder <student>/<assignment>/<nb>.ipynb or a zip")
     grading.add_argument("submissions", type=Path)
     grading.add_argument("--course", type=Path, default=Path.cwd(), help="the course root (default: here)")
-    grading.add_argument("--jobs", type=int, default=2, help="notebooks graded in parallel (default: 2)")
+    grading.add_argument("--jobs", type=int, default=2, help="notebooks graded in parallel (default: 2, at most 32)")
+    grading.add_argument("--unsandboxed", action="store_true",
+                         help="run student code WITHOUT a sandbox, with your rights (only where bubblewrap cannot run)")
     checking = commands.add_parser("check", help="run a notebook's visible tests and print each part's result")
     checking.add_argument("notebook", type=Path)
     checking.add_argument("--course", type=Path, default=Path.cwd())
@@ -22,13 +24,18 @@ def main(argv: list[str] | None = None) -> int:
         from .check import check
 
         return 1 if check(args.notebook, args.course) else 0
-    from .course import grade_class
+    from .grade import grade_class
+    from .sandbox import SandboxUnavailable
 
     if not (args.course / "nbgrader_config.py").exists():
         parser.error(f"{args.course} has no nbgrader_config.py: pass --course COURSE_ROOT")
     if not args.submissions.exists():
         parser.error(f"{args.submissions} does not exist")
-    summary = grade_class(args.course, args.submissions, max(1, args.jobs))
+    try:
+        summary = grade_class(args.course, args.submissions, min(max(1, args.jobs), 32), args.unsandboxed)
+    except SandboxUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(summary.text(args.course.resolve()))
     return 1 if summary.failed else 0
 

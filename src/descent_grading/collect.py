@@ -6,7 +6,7 @@ zip_collect`` reads them), and copy each into a private folder. The submitted fi
 from __future__ import annotations
 
 import os
-import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +15,7 @@ from pathlib import Path, PurePosixPath
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 from nbgrader.utils import parse_utc
 
-from .grade import MAX_NOTEBOOK_BYTES
-
-STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
+from .plan import MAX_NOTEBOOK_BYTES
 
 
 @dataclass
@@ -47,10 +45,20 @@ def _timestamp(text: str | None, origin: str, skipped: list) -> datetime | None:
         return None
 
 
+def check_student_id(student: str) -> str:
+    """The id, if it can name a student's folder: any printable text (letters of any script, digits, spaces,
+    ``._@+-'``...) but path separators and control characters; ValueError otherwise."""
+    bad = [c for c in student if c in "/\\" or unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")]
+    if bad or student.strip() in ("", ".", "..") or student != student.strip() or len(student) > 200:
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in student[:80])
+        raise ValueError(f"'{shown}' is not a usable student id: it may hold letters, digits, spaces and ._@+-' "
+                         "but no path separator (/ or \\) or control character, and not begin or end with a space")
+    return student
+
+
 def _match(student: str, assignment: str, filename: str, notebooks: dict, origin: str, others: int):
     """(notebook, notice) for a file, or raise ValueError saying why it cannot be graded."""
-    if not STUDENT_ID.fullmatch(student):
-        raise ValueError(f"'{student}' is not a usable student id (letters, digits and ._@+- only)")
+    check_student_id(student)
     if assignment not in notebooks:
         raise ValueError(f"no assignment '{assignment}' in this course")
     stem = PurePosixPath(filename).stem

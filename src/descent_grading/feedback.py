@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .grade import Result
+from .run import Result
 
 STYLE = """body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;
@@ -21,14 +21,14 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def render(result: Result, answers: list[tuple[str, str]]) -> str:
-    """``answers`` are ``(name, code)`` for the student's answer cells, as submitted."""
+def render(result: Result) -> str:
+    """The page for one graded notebook, with the student's answers (``result.answers``) as submitted."""
     rows = "".join(
-        f"<tr class=\"{'pass' if test['score'] == test['max_score'] else 'fail'}\"><td>{escape(test['name'])}</td>"
-        f"<td>{_points(test['score'])} / {_points(test['max_score'])}</td><td>{escape(test['message'])}</td></tr>"
+        f"<tr class=\"{'pass' if test.passed else 'fail'}\"><td>{escape(test.name)}</td>"
+        f"<td>{_points(test.score)} / {_points(test.points)}</td><td>{escape(test.message)}</td></tr>"
         for test in result.tests)
     notices = "".join(f"<p class=\"notice\">{escape(notice)}</p>" for notice in result.notices)
-    code = "".join(f"<h3>{escape(name)}</h3><pre>{escape(source)}</pre>" for name, source in answers)
+    code = "".join(f"<h3>{escape(name)}</h3><pre>{escape(source)}</pre>" for name, source in result.answers)
     title = f"{result.assignment}: {result.notebook}"
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"

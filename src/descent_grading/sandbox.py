@@ -1,219 +1,198 @@
-"""Where student code runs: a kernel per notebook, as an unprivileged user, that cannot see the grader's files.
+"""Where student code runs: a bubblewrap sandbox (https://github.com/containers/bubblewrap) per notebook.
 
-Three levels, the best the machine allows (``prepare`` picks it and says which in the closing summary):
+The sandbox sees an allow-list of read-only folders (the system's ``/usr``, this Python's prefix and its venv), the
+assignment's copy of ``descent``, the two grader files the student's process runs, and a private 64 MiB home and
+``/tmp``: nothing of the course tree, the solutions, the gradebook, other submissions or other sandboxes. It has
+its own pid, network (none), ipc and uts namespaces, a cleared environment, and dies with the grader. Resource
+limits: 4 GiB of memory, 256 tasks, 64 MiB files and the notebook's CPU time (cgroups through ``systemd-run``
+where it works, else rlimits).
 
-- ``namespaces`` (root, and ``unshare`` works): the kernel runs as ``descent-sandbox<N>`` in fresh mount and
-  network namespaces; the solutions, the gradebook, ``.git`` and every submission are covered by empty read-only
-  mounts (a private folder holding this Python, such as ``/root``, by one holding only the Python); it talks to
-  the grader over Unix sockets and has no network. Kernels are forked from a ready-imported ``Zygote`` per worker
-  (if that fails, each starts through ``unshare`` and ``_jail.py``, in a pid namespace too); a kernel's process
-  group is killed with it, and the kernel dies with its worker.
-- ``user`` (root without namespaces): the same user and limits, but the grader's files are protected only by
-  their permissions (the work folder and the gradebook are private; a world-readable ``solutions/`` is readable).
-- ``none`` (not root): the kernel runs as you. A warning says so; run ``make grade`` as root (e.g. in a container).
-
-Run one ``make grade`` at a time on a machine: runs share the sandbox users, and a kernel's user is cleared of
-processes before it is used again.
+Two ways to start it, chosen by ``prepare``:
+- **as root** (a container, a grading server): bubblewrap sets up the namespaces with root's rights and the
+  student's process runs as an unused uid of its own per worker (``setpriv``), without capabilities;
+- **as you** (a laptop): bubblewrap runs unprivileged in a user namespace, as Debian and most distributions
+  allow. The student's process runs as you inside it, but sees only the allow-list.
+Where neither works, grading refuses unless ``--unsandboxed`` is passed (then student code runs with your rights).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import pwd
+import resource
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
-
-USER = "descent-sandbox{index}"  # two per worker, alternating: a kernel never shares its user with the next one
-UNSHARE = ["--mount", "--pid", "--net", "--fork", "--kill-child", "--mount-proc", "--propagation", "private"]
-KERNEL_ENV = {  # the kernel's whole environment: nothing of the grader's leaks in
-    "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "PYTHONNOUSERSITE": "1",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "MPLBACKEND": "Agg",
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+HOME = "/home/student"
+GRADER = "/opt/grader"  # student.py and wire.py, read-only
+DESCENT = "/opt/descent"  # the assignment's descent (its withheld functions raise)
+GRADER_FILES = ("student.py", "wire.py")
+MEMORY, TASKS, FILE_SIZE = 4 << 30, 256, 64 << 20
+UID_BASE = 1_900_000_000  # root's sandboxes run as UID_BASE + (grader pid % 10⁶) * 64 + slot: unused uids
+SLOTS = 64  # two per worker
+ENV = {  # the student's process's whole environment
+    "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
 }
+
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox can be made here; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
 class Sandbox:
-    level: str  # "namespaces", "user" or "none"
-    users: tuple = ()  # (uid, gid): two per worker, used in turns
-    hide: tuple = ()  # paths covered by empty mounts in the kernel's namespace
-    warning: str = ""
-    unshare: tuple = field(default=())  # the namespaces' command prefix
-    reaper: tuple = field(default=())  # kills the kernel if its grading worker dies: setpriv --pdeathsig KILL
+    mode: str  # "root", "user" or "none"
+    bwrap: str = ""
+    scope: tuple[str, ...] = ()  # systemd-run's cgroup scope, where it works
+    readable: tuple[str, ...] = field(default=())  # the read-only allow-list
 
     def describe(self) -> str:
+        limits = "cgroup limits (systemd-run)" if self.scope else "rlimits"
         return {
-            "namespaces": "student code ran as an unprivileged user, without network, in a private file-system view "
-            "(no solutions, gradebook or other submissions)",
-            "user": "student code ran as an unprivileged user (no private file-system view: " + self.warning + ")",
-            "none": "student code ran with YOUR rights: " + self.warning,
-        }[self.level]
+            "root": f"bubblewrap, as root: student code ran as an unprivileged uid of its own, without network, "
+                    f"seeing only Python, the course's library and an empty home ({limits})",
+            "user": f"bubblewrap in a user namespace (no root needed): student code ran without network, seeing "
+                    f"only Python, the course's library and an empty home ({limits})",
+            "none": "NONE (--unsandboxed): student code ran with your rights and could read and change your files",
+        }[self.mode]
+
+    def uid(self, slot: int) -> int:
+        return UID_BASE + (os.getpid() % 1_000_000) * SLOTS + slot % SLOTS
+
+    def command(self, argv: list[str], slot: int, descent: str, args_fd: int | None = None) -> list[str]:
+        """The command line that runs ``argv`` (a Python command using GRADER and DESCENT) in the sandbox. With
+        ``args_fd``, bubblewrap reads its options from that file (``options``), so that the sandbox's pid 1 (a
+        bubblewrap process) does not show the grader's paths to the student's code in its command line."""
+        if self.mode == "none":
+            return argv
+        runner = []
+        if self.mode == "root":
+            runner = [shutil.which("setpriv") or "setpriv", f"--reuid={self.uid(slot)}", f"--regid={self.uid(slot)}",
+                      "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        options = ["--args", str(args_fd)] if args_fd is not None else self.options(descent)
+        return [*self.scope, self.bwrap, *options, "--", *runner, *argv]
+
+    def options(self, descent: str) -> list[str]:
+        """bubblewrap's options: the namespaces, the allow-list of folders, the environment."""
+        grader = Path(__file__).parent
+        args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox"]
+        if self.mode == "user":
+            args += ["--unshare-user", "--disable-userns"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for path in self.readable:
+            args += [*_parents(path), "--ro-bind", path, path]
+        for path in installed_copies(self.readable):  # an installed (not editable) course: hide the full copy
+            args += ["--tmpfs", path]
+        args += [*_parents(DESCENT), "--ro-bind", descent, DESCENT, *_parents(f"{GRADER}/-")]
+        for name in GRADER_FILES:
+            args += ["--ro-bind", str(grader / name), f"{GRADER}/{name}"]
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "0777", "--size", str(FILE_SIZE), "--tmpfs", HOME,
+                 "--perms", "1777", "--size", str(FILE_SIZE), "--tmpfs", "/tmp", "--chdir", HOME]
+        for key, value in ENV.items():
+            args += ["--setenv", key, value]
+        if self.mode == "root":
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        return args
+
+    def limits(self, cpu_seconds: int):
+        """A ``preexec_fn`` that sets the rlimits the sandbox inherits."""
+        tasks = TASKS if self.mode == "root" else _processes_of(os.getuid()) + TASKS  # rlimits count per user
+
+        def apply() -> None:
+            for limit, value in ((resource.RLIMIT_AS, MEMORY), (resource.RLIMIT_FSIZE, FILE_SIZE),
+                                 (resource.RLIMIT_NPROC, tasks), (resource.RLIMIT_CPU, cpu_seconds),
+                                 (resource.RLIMIT_CORE, 0)):
+                hard = resource.getrlimit(limit)[1]
+                value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+                resource.setrlimit(limit, (value, value))
+        return apply
 
 
-def _user(index: int) -> tuple[int, int]:
-    name = USER.format(index=index)
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", "--user-group", name],
-                       check=True, capture_output=True, text=True)
-        entry = pwd.getpwnam(name)
-    return entry.pw_uid, entry.pw_gid
+def _parents(path: str) -> list[str]:
+    """bubblewrap makes missing parents of a mount point private (0700): make them traversable instead."""
+    args = []
+    for parent in reversed(Path(path).parents):
+        if str(parent) != "/":
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
 
 
-def prepare(jobs: int, hide: list[str], parent: str) -> Sandbox:
-    """The strongest sandbox this machine allows for ``jobs`` parallel kernels, hiding ``hide`` from them
-    (``parent`` is a folder the sandbox users can pass through, for a trial run)."""
-    sandbox = _strongest(jobs, hide)
-    if sandbox.level != "none" and (problem := works(sandbox, parent)):
-        if sandbox.level == "namespaces":
-            sandbox = Sandbox("user", sandbox.users, warning=f"the namespace sandbox failed ({problem})",
-                              reaper=sandbox.reaper)
-            problem = works(sandbox, parent)
-        if problem:
-            return Sandbox("none", warning=f"the sandbox user cannot run this Python ({problem}); "
-                                           "is it installed in a private folder such as /root?")
+def _processes_of(uid: int) -> int:
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            count += os.stat(f"/proc/{pid}").st_uid == uid
+        except OSError:
+            pass
+    return count
+
+
+def allow_list() -> tuple[str, ...]:
+    """The folders the student's process reads: /usr, and this Python's prefix and venv."""
+    paths = {os.path.realpath(p) for p in ("/usr", sys.base_prefix, sys.prefix)}
+    return tuple(sorted(p for p in paths if not any(p != q and p.startswith(q + "/") for q in paths)))
+
+
+def installed_copies(readable: tuple[str, ...]) -> list[str]:
+    """Copies of ``descent`` (and the grader) installed into a readable Python: the student's process must not
+    find the full library beside the assignment's copy."""
+    return sorted(str(path) for root in readable for pattern in ("lib/python3*/site-packages/descent",
+                                                                 "lib/python3*/site-packages/descent_grading")
+                  for path in Path(root).glob(pattern) if path.is_dir())
+
+
+def _scope() -> tuple[str, ...]:
+    """systemd-run's transient cgroup scope with the limits, where systemd runs this machine (not in most
+    containers, which this probe tells)."""
+    systemd_run = shutil.which("systemd-run")
+    if not systemd_run or not os.path.isdir("/run/systemd/system"):
+        return ()
+    scope = (systemd_run, *(() if os.geteuid() == 0 else ("--user",)), "--scope", "--quiet", "--collect",
+             "-p", f"MemoryMax={MEMORY}", "-p", f"TasksMax={TASKS}")
+    probe = subprocess.run([*scope, "--", "true"], capture_output=True, timeout=30)
+    return scope if probe.returncode == 0 else ()
+
+
+def prepare(unsandboxed: bool = False) -> Sandbox:
+    """The sandbox this machine allows, tried once; SandboxUnavailable says why there is none."""
+    if unsandboxed:
+        return Sandbox("none")
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        raise SandboxUnavailable("bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap; Fedora: dnf "
+                                 "install bubblewrap). Or pass --unsandboxed to run student code with your rights.")
+    sandbox = Sandbox("root" if os.geteuid() == 0 else "user", bwrap, _scope(), allow_list())
+    if problem := _probe(sandbox):
+        if sandbox.scope:  # systemd's scope is a bonus, not a requirement
+            sandbox = Sandbox(sandbox.mode, bwrap, (), sandbox.readable)
+            problem = _probe(sandbox)
+    if problem:
+        hint = ("" if sandbox.mode == "root" else " Unprivileged user namespaces may be disabled "
+                "(sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces): run as root, enable them,")
+        raise SandboxUnavailable(f"bubblewrap could not start a sandbox here: {problem}.{hint or ' Fix that,'} or "
+                                 "pass --unsandboxed to run student code with your rights.")
     return sandbox
 
 
-def _strongest(jobs: int, hide: list[str]) -> Sandbox:
-    if os.geteuid() != 0:
-        return Sandbox("none", warning="not root, so it could read solutions/ and write the gradebook; "
-                                       "run make grade as root (e.g. in a container) to isolate it")
+def _probe(sandbox: Sandbox) -> str:
+    """"" if the sandbox runs this Python with NumPy, else the last line of what went wrong."""
+    import descent
+
+    view = str(Path(descent.__file__).parents[1])
+    command = sandbox.command([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, '/opt/descent'); "
+                               "import numpy, descent"], 0, view)
     try:
-        users = tuple(_user(index) for index in range(2 * jobs))
-    except (OSError, subprocess.CalledProcessError) as error:
-        return Sandbox("none", warning=f"could not create the sandbox users ({error})")
-    setpriv, unshare = shutil.which("setpriv"), shutil.which("unshare")
-    reaper = (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
-    if unshare:
-        probe = subprocess.run([unshare, *UNSHARE, "true"], capture_output=True, text=True)
-        if probe.returncode == 0:
-            paths = tuple(sorted({os.path.realpath(path) for path in hide if os.path.exists(path)}))
-            return Sandbox("namespaces", users, paths, unshare=(unshare, *UNSHARE), reaper=reaper)
-        reason = probe.stderr.strip() or f"unshare exited with {probe.returncode}"
-    else:
-        reason = "unshare is not installed"
-    return Sandbox("user", users, warning=f"no mount namespaces: {reason}; keep solutions/ private (chmod 700)",
-                   reaper=reaper)
-
-
-def kernel_home(parent: str, sandbox: Sandbox, user: int) -> str:
-    """A fresh, empty folder that only the kernel's user can enter: the kernel's home and working folder."""
-    home = os.path.join(parent, f"kernel-{os.urandom(8).hex()}")
-    os.mkdir(home, 0o700)
-    if sandbox.users:
-        os.chown(home, *sandbox.users[user])
-    return home
-
-
-def kill_user(sandbox: Sandbox, user: int) -> None:
-    """Kill every process of a sandbox user: what is left of the kernel that used it before."""
-    if not sandbox.users:
-        return
-    uid = sandbox.users[user][0]
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                owner = next(line for line in status if line.startswith("Uid:")).split()[1]
-            if int(owner) == uid:
-                os.kill(int(pid), 9)
-        except (OSError, StopIteration, ValueError):
-            pass
-
-
-class Zygote:
-    """A worker's kernel factory (``_zygote.py``): forks ready-imported kernels instead of starting Pythons."""
-
-    def __init__(self, sandbox: Sandbox, parent: str):
-        self.socket = os.path.join(parent, f"zygote-{os.urandom(6).hex()}.sock")
-        env = {**KERNEL_ENV, "HOME": parent}
-        self.process = subprocess.Popen([*sandbox.reaper, sys.executable, "-I", "-m", "descent_grading._zygote",
-                                         self.socket], env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while not os.path.exists(self.socket):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("the kernel factory did not start")
-            time.sleep(0.02)
-
-    def command(self, spec: dict, kernel_command: list[str]) -> list[str]:
-        from ._zygote import LAUNCHER
-
-        argv = kernel_command[kernel_command.index("ipykernel_launcher") + 1:]
-        request = {"argv": argv, "spec": spec}
-        return [sys.executable, "-I", "-S", "-c", LAUNCHER, self.socket, json.dumps(request)]
-
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        if os.path.exists(self.socket):
-            os.unlink(self.socket)
-
-
-class SandboxKernelManager(AsyncKernelManager):
-    """Starts the kernel through ``unshare`` and ``descent_grading._jail``, or forks it from a ``Zygote``."""
-
-    zygote: Zygote | None = None
-
-    def configure(self, sandbox: Sandbox, user: int, home: str, zygote: Zygote | None = None) -> SandboxKernelManager:
-        self.sandbox, self.user, self.home, self.zygote = sandbox, user, home, zygote
-        self.connection_file = os.path.join(home, "kernel.json")
-        if sandbox.level == "namespaces":  # no network inside: the kernel talks over Unix sockets in its home
-            self.transport, self.ip = "ipc", os.path.join(home, "zmq")
-        return self
-
-    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        command = super().format_kernel_cmd(extra_arguments)
-        if self.sandbox.level == "none":
-            return command
-        os.chown(self.connection_file, *self.sandbox.users[self.user])
-        if self.zygote:
-            return self.zygote.command(jail_spec(self.sandbox, self.user, self.home), command)
-        return jail_command(self.sandbox, self.user, self.home, command)
-
-
-def needed_paths() -> list[str]:
-    """What a kernel must reach: this Python, its venv and everything on its import path."""
-    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
-    paths.update(os.path.realpath(entry) for entry in sys.path if entry and os.path.isdir(entry))
-    return sorted(paths)
-
-
-def jail_spec(sandbox: Sandbox, user: int, home: str) -> dict:
-    uid, gid = sandbox.users[user]
-    env = {**KERNEL_ENV, "HOME": home, "TMPDIR": home, "IPYTHONDIR": os.path.join(home, ".ipython"),
-           "MPLCONFIGDIR": os.path.join(home, ".matplotlib")}
-    return {"hide": list(sandbox.hide), "expose": needed_paths(), "uid": uid, "gid": gid, "home": home, "env": env,
-            "namespaces": sandbox.level == "namespaces"}
-
-
-def jail_command(sandbox: Sandbox, user: int, home: str, command: list[str]) -> list[str]:
-    spec = jail_spec(sandbox, user, home)
-    jail = [sys.executable, "-I", "-m", "descent_grading._jail", json.dumps(spec), "--"]
-    return [*sandbox.reaper, *sandbox.unshare, *jail, *command]
-
-
-def works(sandbox: Sandbox, parent: str) -> str:
-    """"" if the first sandbox user can run Python with numpy and descent here, else why not."""
-    home = kernel_home(parent, sandbox, 0)
-    try:
-        probe = subprocess.run(jail_command(sandbox, 0, home, [sys.executable, "-c", "import numpy, descent"]),
-                               capture_output=True, text=True, timeout=120)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    return "" if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["no error message"])[-1]
+        probe = subprocess.run(command, capture_output=True, text=True, timeout=120, preexec_fn=sandbox.limits(60))
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    return "" if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["no message"])[-1]

@@ -10,15 +10,16 @@ module                                 explorer (chapter) and what it computes
 :mod:`~descent.widgets.losses`         :func:`loss_explorer` (1): :func:`loss_readout`
 :mod:`~descent.widgets.landscapes`     :func:`descent_explorer` (2), :func:`learning_rate_explorer` (3):
                                        :func:`gradient_descent`, :func:`stability`, :func:`window_point`
-:mod:`~descent.widgets.momentum`       :func:`momentum_explorer` (4): plain and momentum runs, their limits
+:mod:`~descent.widgets.momentum`       :func:`momentum_explorer` (4): plain and momentum runs
 :mod:`~descent.widgets.adam`           :func:`adam_explorer` (5): Adam's path for any betas
 :mod:`~descent.widgets.schedules`      :func:`schedule_explorer` (6): a schedule and the run it drives
 :mod:`~descent.widgets.clipping`       :func:`clipping_explorer` (7): runs with and without clipping
 :mod:`~descent.widgets.training`       :func:`training_explorer` (8): the stored runs of the digits network
 =====================================  ===================================================================
 
-matplotlib is imported by this package (and by :mod:`descent.plots`) only, and ipywidgets only inside
-``show()``, so ``import descent`` stays NumPy-only.
+The theory the explorers quote (stability limits, rates, gradient statistics) lives in :mod:`descent.analysis`;
+widgets only draw. matplotlib is imported by this package (and by :mod:`descent.plots`) only, and ipywidgets
+only inside ``show()``, so ``import descent`` stays NumPy-only.
 """
 
 from .adam import adam_explorer

@@ -1,10 +1,10 @@
 r"""Chapter 7's explorer: gradient descent with and without clipping by global norm, on a landscape with
 cliffs.
 
-Its computations are pure functions that return numbers, tested against the library: :func:`clipped_descent`
-and :func:`clipping_runs` (the paths, with ``descent.train.minimize``, ``descent.optim.sgd`` and
-``descent.clipping.clip_by_global_norm``), :func:`gradient_norms` (the norm that ``clip_grad_norm`` measures
-at each step of a path) and :func:`clipped_fraction` (how many of those steps were shortened). The explorer
+Its runs are :func:`clipped_descent` and :func:`clipping_runs` (the paths, with ``descent.train.minimize``,
+``descent.optim.sgd`` and ``descent.clipping.clip_by_global_norm``), tested against the library; the statistics
+it quotes are :func:`descent.analysis.gradient_norms` (the norm that ``clip_grad_norm`` measures at each step of
+a path) and :func:`descent.analysis.clipped_fraction` (how many of those steps were shortened). The explorer
 only draws them.
 """
 
@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import _checks, plots
+from ..analysis import clipped_fraction, gradient_norms
 from ..base import chain
 from ..clipping import clip_by_global_norm
 from ..landscapes import Landscape, rosenbrock
@@ -23,7 +24,7 @@ from ..train import DivergenceWarning, Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
 from .landscapes import RunPair
 
-__all__ = ["clipped_descent", "clipped_fraction", "clipping_explorer", "clipping_runs", "gradient_norms"]
+__all__ = ["clipped_descent", "clipping_explorer", "clipping_runs"]
 
 
 def clipped_descent(landscape: Landscape, x0, lr: float, max_norm: float | None, steps: int,
@@ -59,38 +60,6 @@ def clipping_runs(landscape: Landscape, x0, lr: float, max_norm: float, steps: i
     """
     return (clipped_descent(landscape, x0, lr, None, steps),
             clipped_descent(landscape, x0, lr, max_norm, steps, norm_type))
-
-
-def gradient_norms(landscape: Landscape, run: Trajectory, norm_type: float = 2.0) -> np.ndarray:
-    r"""The norm :math:`\|g_t\|_p` of the gradient each step of ``run`` used, :math:`t = 1, \dots, k`: the
-    ``total_norm`` that ``clip_grad_norm`` returns (measured before clipping), one per step:
-    ``len(run.losses) - 1`` entries, and one more for a run that diverged, whose last gradient is the one that
-    threw it away.
-
-    >>> plain, _ = clipping_runs(rosenbrock(), [-2.0, -0.5], lr=0.002, max_norm=10.0, steps=200)
-    >>> [f"{n:.3g}" for n in gradient_norms(rosenbrock(), plain)[:3]]
-    ['3.72e+03', '5.42e+04', '4.32e+08']
-    """
-    norm_type = _checks.number("norm_type", norm_type, low=0.0, low_open=True,
-                               hint="Use 1.0, 2.0 or float('inf').")
-    points = run.params if run.diverged_at is not None else run.params[:-1]
-    with np.errstate(all="ignore"):
-        return np.linalg.norm(landscape.grad(points), ord=norm_type, axis=-1)
-
-
-def clipped_fraction(norms, max_norm: float) -> float:
-    r"""The fraction of steps whose gradient clipping shortened: those where PyTorch's coefficient
-    :math:`c / (\|g_t\| + 10^{-6})` is below 1. A fraction near 1 means the clipping is always on, and the
-    run is normalised gradient descent with step :math:`\alpha c`.
-
-    >>> clipped_fraction([0.5, 2.0, 30.0, 0.9], max_norm=1.0)
-    0.5
-    """
-    max_norm = _checks.number("max_norm", max_norm, low=0.0, hint="It is the largest allowed norm, e.g. 1.0.")
-    norms = np.asarray(norms, dtype=float)
-    if norms.size == 0:
-        return 0.0
-    return float(np.mean(max_norm / (norms + 1e-6) < 1.0))
 
 
 def clipping_explorer(x0=(-2.0, -0.5), steps: int = 150) -> Explorer:

@@ -1,4 +1,5 @@
-r"""Chapters 2 and 3's explorers: gradient descent on a landscape, and the learning rate's cliff at 2/L.
+r"""Chapters 2 and 3's explorers: gradient descent on a landscape, and the learning rate's cliff at
+:math:`2/\lambda_{\max}`.
 
 Their computations are pure functions that return numbers (:func:`gradient_descent`, :func:`stability`,
 :func:`window_point`), tested against the library; the explorers only draw them. Two panel layouts are shared
@@ -51,21 +52,22 @@ def gradient_descent(landscape: Landscape, x0, lr: float, steps: int) -> Traject
 
 def stability(landscape: Landscape, lr: float) -> str:
     r"""Whether gradient descent with step ``lr`` converges on a quadratic ``landscape``: it does exactly when
-    :math:`\alpha < 2/L`, with :math:`L` the largest curvature (``landscape.lipschitz``) and no direction of
-    negative curvature (Nesterov, *Lectures on Convex Optimization*, 2018, §2.1).
+    :math:`\alpha < 2/\lambda_{\max}`, with :math:`\lambda_{\max}` the largest curvature (``landscape.lipschitz``)
+    and no direction of negative curvature (Nesterov, *Lectures on Convex Optimization*, 2018, §2.1). The limit is
+    :func:`descent.analysis.lr_limit`; this is the explorer's title.
 
     >>> stability(ill_conditioned(10.0), 0.15)
-    'lr = 0.15 < 2/L = 0.2: converges'
+    'lr = 0.15 < 2/λₘₐₓ = 0.2: converges'
     >>> stability(ill_conditioned(10.0), 0.3)
-    'lr = 0.3 > 2/L = 0.2: diverges'
+    'lr = 0.3 > 2/λₘₐₓ = 0.2: diverges'
     """
     limit = 2 / landscape.lipschitz
     if np.linalg.eigvalsh(landscape.hessian)[0] < 0:
         return f"lr = {lr:.3g}: negative curvature, so gradient descent runs away at any lr"
     if math.isclose(lr, limit, rel_tol=1e-12):
-        return f"lr = 2/L = {limit:.3g}: on the edge, the steepest direction oscillates forever"
+        return f"lr = 2/λₘₐₓ = {limit:.3g}: on the edge, the steepest direction oscillates forever"
     relation, verdict = ("<", "converges") if lr < limit else (">", "diverges")
-    return f"lr = {lr:.3g} {relation} 2/L = {limit:.3g}: {verdict}"
+    return f"lr = {lr:.3g} {relation} 2/λₘₐₓ = {limit:.3g}: {verdict}"
 
 
 def _loss_limits(start: float, scale: str) -> tuple[float, float]:
@@ -201,13 +203,13 @@ def descent_explorer() -> Explorer:
 
 
 def learning_rate_explorer(landscape: Landscape | None = None, x0=None, steps: int = 50) -> Explorer:
-    """Chapter 3's explorer: one learning-rate slider on a quadratic, with the critical value 2/L marked.
+    """Chapter 3's explorer: one learning-rate slider on a quadratic, with the critical value 2/λ_max marked.
 
     ``landscape`` must have a constant Hessian (``quadratic``, ``ill_conditioned``, ``saddle``); the default
-    is ``ill_conditioned(kappa=10)``, where :math:`2/L = 0.2`. The log slider ``lr`` runs from
-    :math:`0.01 \\cdot 2/L` to :math:`2.5 \\cdot 2/L`. Left: contours and the path of ``steps`` steps of
+    is ``ill_conditioned(kappa=10)``, where :math:`2/\\lambda_{\\max} = 0.2`. The log slider ``lr`` runs
+    from 1/100 to 2.5 times :math:`2/\\lambda_{\\max}`. Left: contours and the path of ``steps`` steps of
     :func:`gradient_descent` from ``x0`` (default: 3/4 of the way to the window's top-left corner); right: the
-    loss (log axis); below: the lr axis with the stable range, the value 2/L and the current lr, and the
+    loss (log axis); below: the lr axis with the stable range, the value 2/λ_max and the current lr, and the
     verdict of :func:`stability` in the title.
     """
     landscape = ill_conditioned(kappa=10.0) if landscape is None else landscape
@@ -223,7 +225,7 @@ def learning_rate_explorer(landscape: Landscape | None = None, x0=None, steps: i
     strip.axvspan(low, limit, color=OKABE_ITO["bluish_green"], alpha=0.25)
     strip.axvspan(limit, high, color=OKABE_ITO["vermillion"], alpha=0.25)
     strip.axvline(limit, color="black", linewidth=1.2)
-    strip.text(limit, 1.15, f"2/L = {limit:.3g}", ha="center", va="bottom", fontsize=9,
+    strip.text(limit, 1.15, f"2/λₘₐₓ = {limit:.3g}", ha="center", va="bottom", fontsize=9,
                transform=strip.get_xaxis_transform())
     strip.set_xlabel("learning rate α (log scale): green converges, red diverges")
     strip.spines[["left"]].set_visible(False)
@@ -244,8 +246,8 @@ def learning_rate_explorer(landscape: Landscape | None = None, x0=None, steps: i
     sliders = {"lr": Slider(low, high, 0.02, value, log=True, description="learning rate α")}
     alt = (f"Three parts. Left: contour map of the {landscape.name} landscape with the path of {steps} "
            "steps of gradient descent. Right: the loss at each step on a logarithmic axis, falling when the "
-           "learning rate is below 2/L and rising when it is above. Bottom: a learning-rate axis on a log "
-           f"scale, green below the critical value 2/L = {limit:.3g} and red above it, with a triangle at "
+           "learning rate is below 2/λmax and rising when it is above. Bottom: a learning-rate axis on a log "
+           f"scale, green below the critical value 2/λmax = {limit:.3g} and red above it, with a triangle at "
            "the current learning rate. The title states whether the current rate converges.")
     explorer = Explorer(fig, sliders, draw, alt, main="lr", moving=(*panels.moving, marker, title))
     explorer.update()

@@ -1,9 +1,8 @@
 r"""Chapter 4's explorer: plain gradient descent against momentum on an ill-conditioned valley.
 
-Its computations are pure functions that return numbers, tested against the library: :func:`momentum_runs`
-(the two paths, with ``descent.train.minimize`` and ``descent.optim.sgd``), :func:`momentum_limit` (the largest
-stable learning rate of heavy-ball and Nesterov momentum on a quadratic). The explorer only draws
-them.
+Its runs are :func:`momentum_runs` (the two paths, with ``descent.train.minimize`` and ``descent.optim.sgd``),
+tested against the library; the theory it quotes (momentum's stability limit) is :func:`descent.analysis.lr_limit`.
+The explorer only draws them.
 """
 
 from __future__ import annotations
@@ -13,13 +12,14 @@ import warnings
 import numpy as np
 
 from .. import _checks, plots
+from ..analysis import lr_limit
 from ..landscapes import Landscape, ill_conditioned
 from ..optim import sgd
 from ..train import DivergenceWarning, Trajectory, minimize
 from .explorer import Explorer, Slider, new_figure
 from .landscapes import RunPair
 
-__all__ = ["momentum_explorer", "momentum_limit", "momentum_runs"]
+__all__ = ["momentum_explorer", "momentum_runs"]
 
 
 def momentum_runs(landscape: Landscape, x0, lr: float, momentum: float, steps: int,
@@ -48,29 +48,6 @@ def _run(landscape: Landscape, x0, lr: float, momentum: float, nesterov: bool, s
         return minimize(sgd(lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0), landscape, x0, steps)
 
 
-def momentum_limit(L: float, momentum: float = 0.0, nesterov: bool = False) -> float:
-    r"""The largest stable learning rate of SGD with momentum :math:`\beta` (PyTorch's form, no dampening) on a
-    quadratic whose largest curvature is :math:`L`:
-
-    .. math:: \alpha < \frac{2(1+\beta)}{L} \text{ (heavy ball)}, \qquad
-              \alpha < \frac{2(1+\beta)}{(1+2\beta)\,L} \text{ (Nesterov)} .
-
-    Along a direction of curvature :math:`\lambda` the heavy ball obeys
-    :math:`\theta_t = (1 + \beta - \alpha\lambda)\theta_{t-1} - \beta\,\theta_{t-2}`, whose characteristic roots lie
-    inside the unit circle exactly when :math:`0 \le \beta < 1` and :math:`0 < \alpha\lambda < 2(1+\beta)`; PyTorch's
-    Nesterov step replaces :math:`\alpha\lambda` by :math:`\alpha\lambda(1+\beta)` in the first coefficient and
-    adds :math:`\alpha\lambda\beta` to the second. Reference: Polyak (1964); Goh, *Why Momentum Really Works*,
-    Distill (2017). With :math:`\beta = 0` both are chapter 3's :math:`2/L`.
-
-    >>> momentum_limit(25.0), momentum_limit(25.0, 0.9), round(momentum_limit(25.0, 0.9, nesterov=True), 4)
-    (0.08, 0.152, 0.0543)
-    """
-    L = _checks.number("L", L, low=0.0, low_open=True)
-    momentum = _checks.number("momentum", momentum, low=0.0, high=1.0, high_open=True)
-    scale = 1 + 2 * momentum if nesterov else 1.0
-    return 2 * (1 + momentum) / (scale * L)
-
-
 VARIANTS = ("heavy ball", "Nesterov")
 
 
@@ -81,7 +58,7 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
     ``variant`` (heavy ball or Nesterov, PyTorch's forms). Left: the contours with the paths of
     :func:`momentum_runs` from ``x0`` (plain gradient descent in blue, momentum in vermillion); right: both
     losses against the step on a log axis whose limits never change. The title gives momentum's stability limit
-    :func:`momentum_limit` and whether the current ``lr`` is below it.
+    :func:`~descent.analysis.lr_limit` and whether the current ``lr`` is below it.
     """
     landscape = ill_conditioned(kappa)
     steps = _checks.integer("steps", steps, low=1)
@@ -91,7 +68,7 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
     fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.14, wspace=0.3)
     start_loss = float(landscape.f(start))
     decade = np.floor(np.log10(start_loss))
-    pair = RunPair(left, right, landscape, ("plain SGD", "momentum"), steps,
+    pair = RunPair(left, right, landscape, ("gradient descent", "momentum"), steps,
                    ylim=(10.0 ** (decade - 14), 10.0 ** (decade + 5)))
     title = fig.suptitle("", fontsize=11)
     plain_runs = {}
@@ -99,12 +76,12 @@ def momentum_explorer(kappa: float = 25.0, x0=(-1.8, 1.5), steps: int = 100) -> 
 
     def draw(momentum, lr, variant):
         nesterov = variant == "Nesterov" and momentum > 0
-        if lr not in plain_runs:  # plain SGD does not depend on the main slider: run it once per lr
+        if lr not in plain_runs:  # gradient descent does not depend on the main slider: run it once per lr
             plain_runs.clear()
             plain_runs[lr] = _run(landscape, start, lr, 0.0, False, steps)
         plain, heavy = plain_runs[lr], _run(landscape, start, lr, momentum, nesterov, steps)
         pair.set_runs(plain, heavy)
-        limit = momentum_limit(L, momentum, nesterov)
+        limit = lr_limit(L, momentum, nesterov)
         verdict = "stable" if lr < limit else "unstable"
         title.set_text(f"β = {momentum:.2f}, lr = {lr:.3g}: {verdict} (limit {limit:.3g})")
 

@@ -1,0 +1,95 @@
+"""What grading leaves behind: ``grades.csv``, a feedback page per submission (``feedback/``), the executed notebooks
+for instructors (``autograded/``, hidden tests included: readable by the grader's user only), a progress line while
+it runs, and the closing summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import feedback
+from .course import CSV_COLUMNS
+from .run import Result
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file readable by the grader's user only (in folders it creates private too)."""
+    for folder in reversed([path.parent, *path.parent.parents]):
+        if not folder.exists():
+            folder.mkdir(mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def write_result(root: Path, result: Result) -> None:
+    where = Path(result.student) / result.assignment / result.notebook
+    write_private(root / "feedback" / f"{where}.html", feedback.render(result))
+    if result.executed is not None:
+        write_private(root / "autograded" / f"{where}.ipynb", nbformat.writes(result.executed))
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+class Progress:
+    """A one-line progress bar on stderr (one line per notebook when stderr is not a terminal)."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream, self.start = total, 0, stream, time.monotonic()
+        self.tty = stream.isatty()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        width = 24
+        bar = "#" * (width * self.done // max(self.total, 1))
+        line = f"[{bar:<{width}}] {self.done}/{self.total} {time.monotonic() - self.start:5.1f}s {label}"
+        self.stream.write(("\r" + line[:110].ljust(110)) if self.tty else line + "\n")
+        if self.tty and self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+@dataclass
+class Summary:
+    results: list[Result] = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # collect.Skipped: files not graded, and why
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (submission, why the grader failed): not graded
+    sandbox: str = ""
+    seconds: float = 0.0
+    jobs: int = 1
+
+    def text(self, root: Path) -> str:
+        graded = len(self.results)
+        per = self.seconds / graded if graded else 0.0
+        lines = [f"Graded {graded} submission notebook(s) in {self.seconds:.1f} s with {self.jobs} worker(s) "
+                 f"({per:.2f} s each): {root / 'grades.csv'} and {root / 'feedback'}/"]
+        if self.sandbox:
+            lines.append(f"Sandbox: {self.sandbox}.")
+        problems = [r for r in self.results if r.notices or r.score < r.max_score]
+        if problems:
+            lines.append("Graded with problems:")
+            for r in problems:
+                failing = [f"{t.name}: {t.message}" for t in r.tests if not t.passed]
+                lines.append(f"  {r.student}/{r.assignment}: {r.score:g}/{r.max_score:g}"
+                             + "".join(f"\n      {line}" for line in [*r.notices, *failing][:6]))
+        if self.skipped or self.failed:
+            lines.append("Not graded:")
+            lines += [f"  {s.origin}: {s.reason}" for s in self.skipped]
+            lines += [f"  {origin}: {reason}" for origin, reason in self.failed]
+        flagged = [r for r in self.results if r.withheld]
+        if flagged:
+            lines.append("Used withheld descent functions (they raise while graded, so those answers score as wrong):")
+            lines += [f"  {r.student}/{r.assignment}: {', '.join(r.withheld)}" for r in flagged]
+        return "\n".join(lines)
