@@ -9,7 +9,7 @@ digits, pixels scaled to [0, 1], cut 60 / 20 / 20 into training, validation and 
   such as ``{"optimizer": "adam", "lr": 3e-3, "schedule": "cosine", "epochs": 10}``;
 - :func:`train_epoch` is one pass of mini-batch training, and :func:`fit_early_stopping` the loop around it
   that measures the training and validation loss after every epoch and keeps the parameters of the best one;
-- :func:`lr_range_test` is Smith's learning-rate range test and :func:`random_search` a coarse-to-fine random
+- :func:`lr_range_test` is the learning-rate range test (chapter 3) and :func:`random_search` a coarse-to-fine random
   search of the learning rate;
 - :func:`compare_optimizers`, :func:`compare_schedules`, :func:`compare_weight_decay`,
   :func:`compare_clipping` and :func:`explorer_curves` are the chapter's sweeps (about 1000 training runs,
@@ -354,15 +354,17 @@ class RangeTest(NamedTuple):
 
 def lr_range_test(model: Model, name: str, X, y, lr_min: float = 1e-5, lr_max: float = 10.0, steps: int = 100,
                   batch_size: int = BATCH_SIZE, seed: int = 0) -> RangeTest:
-    r"""Smith's learning-rate range test: train with optimiser ``name`` while the learning rate grows
+    r"""The learning-rate range test: train with optimiser ``name`` while the learning rate grows
     geometrically from ``lr_min`` to ``lr_max`` over ``steps`` steps,
 
     .. math:: \alpha_e = \alpha_{\min} \, (\alpha_{\max} / \alpha_{\min})^{e / (\text{steps} - 1)},
 
     recording the mini-batch loss at every step, until the loss passes 4 times its lowest value or stops being
     finite. The loss falls once α is large enough to make progress and shoots up once α is too large; a good
-    learning rate sits a little below the bottom of the curve (often a factor 3 to 10). Reference: Smith,
-    *Cyclical Learning Rates for Training Neural Networks*, WACV 2017, §3.3; the "lr finder" of fastai.
+    learning rate sits a little below the bottom of the curve (often a factor 3 to 10). Smith proposed the test
+    with a learning rate growing linearly over a few epochs (*Cyclical Learning Rates for Training Neural
+    Networks*, WACV 2017, §3.3); this exponential form, stopped at 4 times the lowest loss, is fast.ai's
+    ``lr_find``, as in chapter 3.
 
     >>> test = lr_range_test(digits_model(), "adam", digits_split().X_train, digits_split().y_train)
     >>> bool(test.losses.min() < 1.0 < test.losses[-1]), bool(test.lrs[-1] < 10.0)
