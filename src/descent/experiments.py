@@ -57,6 +57,7 @@ OPTIMIZERS: dict[str, Callable[..., GradientTransformation]] = {
     "adamw": lambda lr, weight_decay: adamw(lr=lr, weight_decay=weight_decay),
 }
 DEFAULT_WEIGHT_DECAY = {"adamw": 1e-2}  # PyTorch's default; 0 for the others
+#: The schedules of :func:`make_optimizer` and of the chapter's comparisons, by name.
 SCHEDULES = ("constant", "cosine", "warmup_cosine")
 WARMUP_FRACTION = 0.05  # warmup_cosine warms up over the first 5 % of the steps
 BATCH_SIZE = 32
@@ -563,6 +564,7 @@ def explorer_curves(names: Sequence[str] = tuple(OPTIMIZERS), lrs: Sequence[floa
 
 # ------------------------------------------------------------------------------------------------------- cache
 
+#: The sweeps whose results :func:`cached` reads and ``python -m descent.experiments`` recomputes, by name.
 SWEEPS = {"optimizers": compare_optimizers, "schedules": compare_schedules, "weight_decay": compare_weight_decay,
           "clipping": compare_clipping}
 
