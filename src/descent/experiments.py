@@ -155,9 +155,11 @@ def train_epoch(model: Model, opt: GradientTransformation, params: Tree, state, 
     r"""One epoch of mini-batch training: for each shuffled batch :math:`(X_b, y_b)` of
     :func:`descent.data.minibatches`,
 
-    .. math:: \ell_t, g_t = L(\theta_{t-1}; X_b, y_b), \nabla L(\theta_{t-1}; X_b, y_b), \qquad
-              (u_t, s_t) = \operatorname{update}(g_t, s_{t-1}, \theta_{t-1}), \qquad
-              \theta_t = \theta_{t-1} + u_t .
+    .. math::
+
+        \ell_t = L(\theta_{t-1}; X_b, y_b), \qquad g_t = \nabla L(\theta_{t-1}; X_b, y_b),
+
+        (u_t, s_t) = \operatorname{update}(g_t, s_{t-1}, \theta_{t-1}), \qquad \theta_t = \theta_{t-1} + u_t .
 
     ``rng`` is a ``np.random.Generator`` (advanced, so the next epoch gets a new order) or a seed. If a batch
     loss or the parameters stop being finite, the epoch stops there: the returned ``params`` are the last
@@ -406,9 +408,11 @@ def random_search(name: str, data: Split | None = None, model: Model | None = No
     set: ``trials[0]`` learning rates drawn log-uniformly from ``lr_range``, then ``trials[1]`` drawn
     log-uniformly within half a decade of the best so far,
 
-    .. math:: \log_{10}\alpha \sim \mathcal U(\log_{10}\alpha_{\text{lo}}, \log_{10}\alpha_{\text{hi}}), \qquad
-              \text{then } \log_{10}\alpha \sim \mathcal U(\log_{10}\alpha^\star - \tfrac12,
-              \log_{10}\alpha^\star + \tfrac12),
+    .. math::
+
+        \text{coarse: } \log_{10}\alpha \sim \mathcal U(\log_{10}\alpha_{\text{lo}}, \log_{10}\alpha_{\text{hi}}),
+
+        \text{fine: } \log_{10}\alpha \sim \mathcal U(\log_{10}\alpha^\star - 0.5, \log_{10}\alpha^\star + 0.5),
 
     each trained for ``epochs`` epochs (constant learning rate) from the same initialisation ``seed`` and
     scored by its lowest validation loss. The draws come from ``np.random.default_rng(seed)``. Random points
