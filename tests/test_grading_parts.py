@@ -9,6 +9,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,8 @@ from hypothesis.extra import numpy as hnp
 import descent
 from descent_grading import wire
 from descent_grading.crossing import writeback
-from descent_grading.plan import SourceCell, Step, crossing_names
+from descent_grading.harness import Harness
+from descent_grading.plan import SourceCell, Step, crossing_names, python_source
 from descent_grading.withhold import build_view
 
 # -- wire: plain data only -------------------------------------------------------------------------------------------
@@ -176,3 +178,22 @@ def test_writeback_changes_the_tests_objects_in_place():
     assert writeback(items, [2.0, np.ones(2)]) is items and items[1] is inner and inner.tolist() == [1.0, 1.0]
     assert writeback(table, {"b": np.full(1, 5.0), "c": 3}) is table and table.keys() == {"b", "c"}
     assert json.dumps(table["c"]) == "3"
+
+
+# -- the harness runs instructor cells as a kernel would --------------------------------------------------------------
+def test_magics_become_calls_that_do_nothing_when_graded():
+    source = 'import sys\nif "google.colab" in sys.modules:\n    %pip install descent\n%matplotlib inline\nx = 1'
+    code = python_source(source)
+    assert "get_ipython()" in code and "%" not in code
+    harness = Harness(None, set())
+    outcome = harness.run_here(code, time.monotonic() + 5)
+    assert not outcome.failed and harness.ns["x"] == 1
+
+
+def test_a_test_cell_sees_numpys_default_error_handling():
+    """Underflow is silent and overflow warns (on stderr, which nbgrader counts as a failure), as in a kernel."""
+    harness = Harness(None, set())
+    quiet = harness.run_here("import numpy as np\nfloat(np.exp(np.array([-1000.0]))[0])", time.monotonic() + 5)
+    assert [out.output_type for out in quiet.outputs] == ["execute_result"]
+    loud = harness.run_here("np.exp(np.array([1000.0]))", time.monotonic() + 5)
+    assert any(out.get("name") == "stderr" and "overflow" in out.text for out in loud.outputs)

@@ -32,11 +32,12 @@ import numpy as np
 
 from . import wire
 from .crossing import NOT_PLAIN, Pickler, StudentFunction, Unusable, raised_here, described, writeback
-from .plan import Step
+from .plan import Step, python_source
 from .process import StudentGone, StudentProcess
 
 MAX_OUTPUT = 1 << 20  # characters of output kept per notebook; the rest is dropped (grades still count)
 MISSING = object()
+KERNEL_ERRSTATE = {"divide": "warn", "over": "warn", "invalid": "warn", "under": "ignore"}  # NumPy's defaults
 
 
 class StudentTimeout(BaseException):
@@ -70,7 +71,7 @@ class Harness:
     def __init__(self, process: StudentProcess, want: set[str], answers: set[str] = frozenset()):
         """``want``: the names the tests take from the student's cells; ``answers``: those a test may rebind."""
         self.process, self.want, self.answers = process, sorted(want), sorted(answers)
-        self.ns = {"__name__": "__main__", "__builtins__": builtins}
+        self.ns = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": Shell}
         self.synced: set[str] = set()
         self.proxies: dict[int, StudentFunction] = {}
         self.bound: dict[str, object] = {}  # what each answer name is bound to in the student's process
@@ -131,8 +132,8 @@ class Harness:
         return changes
 
     # -- the student's process -----------------------------------------------------------------------------------------
-    def run_student(self, step: Step, deadline: float) -> Outcome:
-        reply = self._request({"op": "run", "source": step.source, "want": self.want}, deadline)
+    def run_student(self, source: str, deadline: float) -> Outcome:
+        reply = self._request({"op": "run", "source": source, "want": self.want}, deadline)
         outcome = Outcome(self._streams(reply))
         if reply.get("timed_out"):
             outcome.ename, outcome.error = "Timeout", "it was stopped: it ran longer than the time limit per cell"
@@ -221,17 +222,18 @@ class Harness:
         return self.proxies[handle]
 
     # -- this process ----------------------------------------------------------------------------------------------
-    def run_here(self, step: Step, deadline: float) -> Outcome:
+    def run_here(self, source: str, deadline: float) -> Outcome:
         """Run an instructor's cell here, as a Jupyter kernel would: its output captured, its last expression's
         value as its result (nbgrader reads a number there as partial credit)."""
         self.deadline = deadline
         out, err = Capture(self), Capture(self)
         outcome, value = Outcome(), None
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings(), \
-                np.errstate(all="warn"):
+                np.errstate(**KERNEL_ERRSTATE):
             warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
             try:
-                value = _exec(step.source, self.ns)
+                value = _exec(source, self.ns)
             except StudentTimeout as error:
                 outcome.ename, outcome.error = "Timeout", str(error)
             except Exception as error:
@@ -240,7 +242,7 @@ class Harness:
                 outcome.outputs = self._captured(out, err)
                 raise
         outcome.outputs = self._captured(out, err)
-        if value is not None and not outcome.failed and not step.source.rstrip().endswith(";"):
+        if value is not None and not outcome.failed and not source.rstrip().endswith(";"):
             text = repr(value)[:10_000]
             outcome.outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": text},
                                                           execution_count=None))
@@ -256,11 +258,24 @@ class Harness:
 
     def run(self, step: Step, deadline: float) -> Outcome:
         """Run one step where it belongs: a student's cell there, a test here, a read-only cell in both."""
+        source = python_source(step.source)
         if step.student:
-            return self.run_student(step, deadline)
+            return self.run_student(source, deadline)
         if step.kind == "setup":  # the student's process needs its names too; what counts is how it ran here
-            self.run_student(step, deadline)
-        return self.run_here(step, deadline)
+            self.run_student(source, deadline)
+        return self.run_here(source, deadline)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings go to the cell's stderr, as a kernel shows them."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+class Shell:
+    """``get_ipython()`` in the harness: magics in the instructor's cells (``%pip`` for Colab) do nothing here."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def _exec(source: str, namespace: dict):

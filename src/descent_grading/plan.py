@@ -168,6 +168,18 @@ def plan(nb: nbformat.NotebookNode, truth: tuple[SourceCell, ...]) -> tuple[list
     return steps, notices
 
 
+def python_source(source: str) -> str:
+    """A cell as Python: IPython's magics and shell escapes become calls to ``get_ipython()``, as in a kernel."""
+    if not any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()):
+        return source
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # not even IPython can read it: Python's SyntaxError will say why
+        return source
+
+
 # -- which names cross from the student's process to the tests -------------------------------------------------------
 def _bound(tree: ast.AST) -> set[str]:
     """Names bound anywhere in ``tree`` (assignments, imports, definitions, loop and with targets)."""
@@ -185,7 +197,7 @@ def _bound(tree: ast.AST) -> set[str]:
 def _top_level(source: str) -> set[str]:
     """Names a cell defines at its top level (not its imports, not its functions' local variables)."""
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(python_source(source))
     except SyntaxError:
         return set()
     names = set()
@@ -211,7 +223,7 @@ def crossing_names(steps: list[Step], truth: tuple[SourceCell, ...]) -> tuple[se
     for step in steps:
         if step.kind in ("setup", "test"):
             try:
-                tree = ast.parse(step.source)
+                tree = ast.parse(python_source(step.source))
             except SyntaxError:
                 continue
             used |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}

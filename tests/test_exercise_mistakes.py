@@ -1,0 +1,174 @@
+"""The common mistakes of each exercise, the partial score each one earns, and the hint that names it.
+
+Each mistaken submission is the student version answered with the solutions, one answer edited the way a learner
+gets it wrong. The whole set is graded like a class, through the grader (answers in the sandboxed process, tests in
+the trusted harness). One mistake fails the test cells of its idea only (value, gradient, types, inputs untouched, an
+edge case, ...), so it costs those points and no others, and each failing cell's message names the mistake.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from descent_grading import roundtrip
+from descent_grading.grade import grade_class
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    exercise: str
+    answer: str  # the grade_id of the answer cell the learner got wrong
+    what: str  # the mistake, in the words of the hint a learner should read
+    edits: tuple[tuple[str, str], ...]  # (text of the solution, what the learner wrote instead)
+    score: float  # the points the submission earns
+    fails: dict[str, str] = field(default_factory=dict)  # failing test cell -> a phrase its message must contain
+
+
+L1 = "01_loss_functions"
+MISTAKES = [
+    # Exercise 1: 25 points, 5 per loss (value, gradient, types, untouched, edges).
+    Mistake(L1, "mse", "a sum instead of a mean", (("np.mean(error**2)", "np.sum(error**2)"),), 24,
+            {"test_mse_value": "n = 2 times too large: did you forget to divide by n?"}),
+    Mistake(L1, "mse", "the gradient without 1/n", (("2.0 * error / error.size", "2.0 * error"),), 24,
+            {"test_mse_gradient": "n = 3 times too large: did you forget to divide by n?"}),
+    Mistake(L1, "mse", "the gradient without the factor 2", (("2.0 * error / error.size", "error / error.size"),),
+            24, {"test_mse_gradient": "half the right answer: did you drop a factor 2?"}),
+    Mistake(L1, "mse", "the error as y − ŷ", (("2.0 * error /", "-2.0 * error /"),), 24,
+            {"test_mse_gradient": "the wrong sign"}),
+    Mistake(L1, "mse", "subtracting in place",
+            (("error = np.asarray(pred, dtype=float) - np.asarray(target, dtype=float)",
+              "pred -= target\n    error = np.asarray(pred, dtype=float)"),), 24,
+            {"test_mse_untouched": "changed its argument 1 in place"}),
+    Mistake(L1, "mse", "a list for the gradient",
+            (("2.0 * error / error.size", "(2.0 * error / error.size).tolist()"),), 24,
+            {"test_mse_types": "must be a float NumPy array, got list"}),
+    Mistake(L1, "mae", "the gradient as error / |error|", (("np.sign(error)", "error / np.abs(error)"),), 24,
+            {"test_mae_edges": "not ±1/n and not 0/0"}),
+    Mistake(L1, "mae", "the gradient as the error itself", (("np.sign(error) / error.size", "error / error.size"),),
+            24, {"test_mae_gradient": "the gradient of |e| is sign(e)"}),
+    Mistake(L1, "mae", "|e| as sqrt(e²)", (("np.mean(np.abs(error))", "np.mean(np.sqrt(error**2))"),), 24,
+            {"test_mae_edges": "sqrt(e**2) overflows: use np.abs"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "sigmoid, then the log of probabilities",
+            (("loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))",
+              "q = 1 / (1 + np.exp(-z))\n    loss = -(y * np.log(q) + (1 - y) * np.log(1 - q))"),), 24,
+            {"test_bce_edges": "σ(40) rounds to exactly 1"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "log10, and probabilities first",
+            (("loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))",
+              "q = 1 / (1 + np.exp(-z))\n    loss = -(y * np.log10(q) + (1 - y) * np.log10(1 - q))"),), 23,
+            {"test_bce_value": "did you use np.log10?", "test_bce_edges": "must be finite"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "the gradient as y − σ(z)", (("(p - y) /", "(y - p) /"),), 24,
+            {"test_bce_gradient": "the wrong sign"}),
+    Mistake(L1, "cross_entropy", "no shift by the row maximum",
+            (("shifted = z - z.max(axis=1, keepdims=True)", "shifted = z"),), 24,
+            {"test_ce_edges": "subtract each row's maximum"}),
+    Mistake(L1, "cross_entropy", "a mean over all n·C logits",
+            (("float(-np.sum(onehot * log_p) / n)", "float(-np.sum(onehot * log_p) / (n * C))"),), 24,
+            {"test_ce_value": "average over the n samples"}),
+    Mistake(L1, "cross_entropy", "the gradient p / n without the one-hot",
+            (("(np.exp(log_p) - onehot) / n", "np.exp(log_p) / n"),), 24,
+            {"test_ce_gradient": "subtract the one-hot rows"}),
+    Mistake(L1, "hinge", "the gradient without y", (("np.where(active, -y, 0.0)", "np.where(active, -1.0, 0.0)"),),
+            24, {"test_hinge_gradient": "label −1 gives +1/n"}),
+    Mistake(L1, "hinge", "the slope at the kink", (("active = gap > 0", "active = gap >= 0"),), 24,
+            {"test_hinge_edges": "use > 0, not >= 0"}),
+]
+
+
+L2 = "02_gradient_descent"
+MISTAKES += [
+    # Exercise 2: 12 points; (a) values 2, shapes 1, untouched 1; (b) last row, rows, shapes, calls; (c) gradient,
+    # least squares, uses gradient_descent, returns.
+    Mistake(L2, "numerical_grad", "a one-sided difference",
+            (("(f(x + step) - f(x - step)) / (2 * eps)", "(f(x + step) - f(x)) / eps"),), 10,
+            {"test_numerical_grad_values": "that is the one-sided"}),
+    Mistake(L2, "numerical_grad", "dividing by eps", (("/ (2 * eps)", "/ eps"),), 10,
+            {"test_numerical_grad_values": "divide by 2·eps"}),
+    Mistake(L2, "numerical_grad", "shifting x in place, then restoring it",
+            (("x = np.array(x, dtype=float)  # a float copy: the caller's x is never touched",
+              "x = np.asarray(x, dtype=float)"),
+             ("step = np.zeros_like(x)\n        step[i] = eps\n"
+              "        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)",
+              "x[i] += eps\n        up = f(x)\n        x[i] -= 2 * eps\n        down = f(x)\n        x[i] += eps\n"
+              "        grad[i] = (up - down) / (2 * eps)")), 11,
+            {"test_numerical_grad_untouched": "in place"}),
+    Mistake(L2, "gradient_descent", "aliased rows",
+            (("theta = theta - lr * grad_f(theta)", "theta -= lr * grad_f(theta)"),), 11,
+            {"test_gradient_descent_rows": "every row is the last point"}),
+    Mistake(L2, "gradient_descent", "the start left out", (("path = [theta]", "path = []"),), 10,
+            {"test_gradient_descent_rows": "expected shape (4, 2) but got shape (3, 2)",
+             "test_gradient_descent_shapes": "the start x0 first"}),
+    Mistake(L2, "gradient_descent", "a step up the gradient", (("theta - lr * grad_f", "theta + lr * grad_f"),), 10,
+            {"test_gradient_descent_last": "subtract the gradient", "test_gradient_descent_rows": "row 0 is x0"}),
+    Mistake(L2, "fit_line", "the MSE's gradient without its factor 2", (("return 2 * np.array(", "return np.array("),),
+            11, {"test_fit_line_gradient": "half the right answer: did you drop a factor 2?"}),
+    Mistake(L2, "fit_line", "a loop of its own instead of gradient_descent",
+            (("slope, intercept = gradient_descent(grad, np.zeros(2), lr, steps)[-1]",
+              "theta = np.zeros(2)\n    for _ in range(steps):\n        theta = theta - lr * grad(theta)\n"
+              "    slope, intercept = theta"),), 11,
+            {"test_fit_line_uses_gradient_descent": "called gradient_descent 0 times"}),
+]
+
+
+L3, L4 = "03_learning_rate", "04_sgd_variants"
+MISTAKES += [
+    # Exercises 3 and 4: the experiments, graded by running them (12 and 16 points).
+    Mistake(L3, "choose_learning_rate", "α = 1/L, too slow for the flat direction",
+            (("float(2.0 / (mu + L))", "float(1.0 / L)"),), 9,
+            {"test_choose_learning_rate_hidden": "raise lr"}),
+    Mistake(L4, "choose_momentum", "no momentum, the best plain step", (("return float(lr), float(momentum)",
+                                                                        "return 2.0 / 101.0, 0.0"),), 14,
+            {"test_choose_momentum_run": "without momentum no step size is fast enough here"}),
+    Mistake(L4, "choose_momentum", "momentum 0.9 with α = 1/L", (("return float(lr), float(momentum)",
+                                                                 "return 0.01, 0.9"),), 14,
+            {"test_choose_momentum_run": "Polyak's"}),
+    Mistake(L4, "choose_momentum", "a step beyond the stability limit", (("return float(lr), float(momentum)",
+                                                                          "return 0.05, 0.0"),), 13,
+            {"test_choose_momentum_visible": "diverges", "test_choose_momentum_run": "the run diverged"}),
+]
+
+
+def student_id(mistake: Mistake) -> str:
+    return f"m{MISTAKES.index(mistake):02d}"
+
+
+def submission(mistake: Mistake) -> nbformat.NotebookNode:
+    name = mistake.exercise
+    release = nbformat.read(ROOT / "exercises" / name / f"{name}.ipynb", as_version=4)
+    answers = roundtrip.answers(nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4))
+    source = answers[mistake.answer]
+    for right, wrong in mistake.edits:
+        assert source.count(right) == 1, f"{right!r} is not once in the solution of {mistake.answer}"
+        source = source.replace(right, wrong)
+    return roundtrip.answered(release, {**answers, mistake.answer: source})
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    names = sorted({m.exercise for m in MISTAKES})
+    root = roundtrip.new_course(tmp_path_factory.mktemp("course"), ROOT / "solutions", names)
+    submitted = tmp_path_factory.mktemp("submitted")
+    for mistake in MISTAKES:
+        folder = submitted / student_id(mistake) / mistake.exercise
+        folder.mkdir(parents=True)
+        nbformat.write(submission(mistake), folder / f"{mistake.exercise}.ipynb")
+    summary = grade_class(root, submitted, unsandboxed=shutil.which("bwrap") is None, stream=io.StringIO())
+    assert not summary.failed and not summary.skipped, summary.text(root)
+    return {result.student: result for result in summary.results}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.exercise[:2]}-{m.answer}-{m.what}")
+def test_a_common_mistake_costs_its_idea_only_and_its_hint_names_it(graded, mistake):
+    result = graded[student_id(mistake)]
+    failed = {test.name: test.message for test in result.tests if not test.passed}
+    assert set(failed) == set(mistake.fails), failed
+    for cell, phrase in mistake.fails.items():
+        assert phrase in failed[cell], f"{cell}: {failed[cell]}"
+    assert result.score == mistake.score
