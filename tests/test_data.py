@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from descent.data import load_penguins, make_blobs, make_line, make_moons, minibatch_gradients, minibatches, standardize
+from descent.data import (
+    load_digits,
+    load_penguins,
+    make_blobs,
+    make_line,
+    make_moons,
+    minibatch_gradients,
+    minibatches,
+    standardize,
+    train_val_test_split,
+)
 from descent.models import linear_regression
 
 FAST = settings(max_examples=30, deadline=None)
@@ -137,7 +147,66 @@ def test_penguins_ship_with_licence_and_readme_and_stay_small():
     assert "CC0" in readme and "10.1371/journal.pone.0090081" in readme
 
 
+def test_digits_are_the_shipped_uci_file_unchanged():
+    import hashlib
+
+    raw = resources.files("descent").joinpath("datasets", "digits.csv.gz").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+    assert len(raw) < 100_000  # compressed; the whole package stays well under 1 MiB
+
+
+def test_digits_are_1797_balanced_8x8_images_of_ink_counts():
+    digits = load_digits()
+    assert digits.X.shape == (1797, 64) and digits.y.shape == (1797,)
+    assert digits.X.dtype == float and np.issubdtype(digits.y.dtype, np.integer)
+    np.testing.assert_array_equal(np.bincount(digits.y), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    assert digits.class_names == tuple("0123456789")
+    assert digits.feature_names[:2] == ("pixel_0_0", "pixel_0_1") and digits.feature_names[-1] == "pixel_7_7"
+    assert set(np.unique(digits.X)) <= set(range(17))  # counts of ink dots in a 4 x 4 block: 0 to 16
+    # the strokes are in the middle: the left and right columns are almost blank, the centre is not
+    images = digits.X.reshape(-1, 8, 8)
+    assert images[:, :, 0].mean() < 0.5 and images[:, :, 3:5].mean() > 5.0
+    # the mean "1" has more ink in the centre column than the mean "0", whose centre is its hole
+    assert images[digits.y == 1][:, 2:6, 3:5].mean() > 2 * images[digits.y == 0][:, 2:6, 3:5].mean()
+
+
+def test_digits_ship_with_licence_citation_and_readme():
+    folder = resources.files("descent").joinpath("datasets")
+    licence = folder.joinpath("LICENSE").read_text(encoding="utf-8")
+    readme = folder.joinpath("README.md").read_text(encoding="utf-8")
+    for text in (licence, readme):
+        assert "CC BY 4.0" in text and "10.24432/C50P49" in text and "Alpaydin" in text
+    assert "BSD 3-Clause" in licence and "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22" in readme
+
+
+@FAST
+@given(n=st.integers(3, 80), val=st.floats(0.0, 0.45), test=st.floats(0.0, 0.45), seed=st.integers(0, 2**32 - 1))
+def test_split_puts_every_row_in_exactly_one_part_with_the_requested_sizes(n, val, test, seed):
+    X, y = np.arange(2.0 * n).reshape(n, 2), np.arange(n)
+    split = train_val_test_split(X, y, val_fraction=val, test_fraction=test, seed=seed)
+    assert len(split.y_test) == round(n * test) and len(split.y_val) == round(n * val)
+    assert len(split.y_train) == n - round(n * test) - round(n * val) >= 1
+    rows = np.concatenate([split.y_train, split.y_val, split.y_test])
+    np.testing.assert_array_equal(np.sort(rows), np.arange(n))
+    for part_X, part_y in [(split.X_train, split.y_train), (split.X_val, split.y_val), (split.X_test, split.y_test)]:
+        np.testing.assert_array_equal(part_X, X[part_y])  # features stay with their labels
+    again = train_val_test_split(X, y, val_fraction=val, test_fraction=test, seed=seed)
+    np.testing.assert_array_equal(again.y_val, split.y_val)
+
+
+def test_split_is_shuffled_by_the_seed():
+    X, y = np.zeros((100, 1)), np.arange(100)
+    first, other = train_val_test_split(X, y, seed=0), train_val_test_split(X, y, seed=1)
+    assert not np.array_equal(first.y_test, other.y_test)
+    assert not np.array_equal(first.y_train, np.sort(first.y_train))
+
+
 @pytest.mark.parametrize(("call", "name"), [
+    (lambda: train_val_test_split(np.zeros((4, 1)), np.zeros(4), val_fraction=0.5, test_fraction=0.5),
+     "val_fraction"),
+    (lambda: train_val_test_split(np.zeros((4, 1)), np.zeros(4), test_fraction=1.0), "test_fraction"),
+    (lambda: train_val_test_split(np.zeros((4, 1)), np.zeros(4), val_fraction=-0.1), "val_fraction"),
+    (lambda: train_val_test_split(np.zeros((4, 1)), np.zeros(3)), "X"),
     (lambda: make_line(n=0), "n"),
     (lambda: make_line(noise=-1.0), "noise"),
     (lambda: make_line(n=5, outliers=6), "outliers"),

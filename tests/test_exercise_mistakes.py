@@ -135,6 +135,40 @@ MISTAKES += [
 ]
 
 
+L8 = "08_training"
+ADAM_RECIPE = '"optimizer": "adam",\n    "lr": 1e-2,\n    "schedule": "warmup_cosine",\n    "epochs": 10,'
+MISTAKES += [
+    # Exercise 8: 15 points, 5 per part; the recipe is graded by training it on a hidden seed (partial credit at
+    # 85, 90 and 93 % validation accuracy).
+    Mistake(L8, "train_epoch", "batches in order, not shuffled",
+            (("minibatches(X, y, batch_size, rng=seed)",
+              "((X[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(X), batch_size))"),), 6,
+            {"test_train_epoch_visible": "np.random.default_rng(0).permutation(100)",
+             "test_train_epoch_hidden": "shuffle with np.random.default_rng(seed)",
+             "test_fit_hidden": "epoch e shuffles with seed + e"}),
+    Mistake(L8, "train_epoch", "no stop at a nan loss",
+            (("        if not math.isfinite(loss):\n            break\n", ""),), 7,
+            {"test_train_epoch_hidden": "append the non-finite loss, then stop before stepping",
+                "test_fit_hidden": "stop at once, without measuring that epoch"}),
+    Mistake(L8, "fit_early_stopping", "the params of the last epoch", (('"params": best_params', '"params": params'),),
+            11, {"test_fit_hidden": "return the params of the best epoch, not of the last one"}),
+    Mistake(L8, "fit_early_stopping", "patience off by one", (("epoch - best >= patience", "epoch - best > patience"),),
+            11, {"test_fit_hidden": "stop after the first epoch e with e - best >= patience"}),
+    Mistake(L8, "fit_early_stopping", "a tie taken for a new best",
+            (("val_losses[-1] < val_losses[best]", "val_losses[-1] <= val_losses[best]"),), 11,
+            {"test_fit_hidden": "only a strictly lower validation loss is a new best"}),
+    Mistake(L8, "recipe", "plain SGD at 0.1: close to the target",
+            ((ADAM_RECIPE, '"optimizer": "sgd",\n    "lr": 0.1,\n    "epochs": 10,'),), 12,
+            {"test_recipe_90": "below 90 %", "test_recipe_93": "below 93 %"}),
+    Mistake(L8, "recipe", "Adam at 0.001 for 5 epochs: far from it",
+            ((ADAM_RECIPE, '"optimizer": "adam",\n    "lr": 1e-3,\n    "epochs": 5,'),), 11,
+            {"test_recipe_85": "below 85 %", "test_recipe_90": "below 90 %", "test_recipe_93": "below 93 %"}),
+    Mistake(L8, "recipe", "more epochs than the budget", (('"epochs": 10', '"epochs": 12'),), 10,
+            {"test_recipe_visible": "the budget is at most 10 epochs", "test_recipe_85": "the budget is at most 10",
+             "test_recipe_90": "the budget is at most 10", "test_recipe_93": "the budget is at most 10"}),
+]
+
+
 def student_id(mistake: Mistake) -> str:
     return f"m{MISTAKES.index(mistake):02d}"
 

@@ -22,12 +22,14 @@ MODELS = {
     "mlp_tanh_binary": mlp(hidden=4, task="binary"),
     "mlp_relu_multiclass": mlp(hidden=6, activation="relu", task="multiclass", n_classes=4),
     "mlp_relu_regression": mlp(hidden=3, activation="relu"),
+    "mlp_relu_deep_multiclass": mlp(hidden=(5, 4), activation="relu", task="multiclass", n_classes=3),
+    "mlp_tanh_deep_binary": mlp(hidden=[3, 4, 2], task="binary"),
     "rnn_regression": rnn(hidden=4),
     "rnn_binary": rnn(hidden=3, task="binary"),
 }
 
 
-N_CLASSES = {"softmax": 3, "mlp_relu_multiclass": 4}
+N_CLASSES = {"softmax": 3, "mlp_relu_multiclass": 4, "mlp_relu_deep_multiclass": 3}
 
 
 def problem(name: str, n: int, d: int, seed: int):
@@ -90,7 +92,7 @@ def test_init_is_seeded_and_bounded_like_torch_linear(name):
         if name.startswith("rnn"):
             fan_in = first["w"].shape[0]  # torch.nn.RNN: every weight uniform in ±1/√hidden
         else:
-            fan_in = 4 if key in ("w", "b", "w1", "b1") else first["w1"].shape[1]
+            fan_in = first["w" + key[1:]].shape[0]  # the inputs of the layer this weight or bias belongs to
         assert np.all(np.abs(first[key]) <= 1 / np.sqrt(fan_in))
     assert any(not np.array_equal(first[key], other[key]) for key in first)
 
@@ -131,6 +133,25 @@ def test_parameter_shapes():
     assert {k: v.shape for k, v in softmax_regression(4).init(3).items()} == {"w": (3, 4), "b": (4,)}
     assert {k: v.shape for k, v in mlp(hidden=5, task="binary").init(2).items()} == {
         "w1": (2, 5), "b1": (5,), "w2": (5, 1), "b2": (1,)}
+
+
+def test_a_deep_mlp_computes_its_layers_in_order_and_names_its_widths():
+    model = mlp(hidden=(4, 3), activation="relu", task="multiclass", n_classes=5)
+    params = model.init(2, seed=0)
+    assert list(params) == ["w1", "b1", "w2", "b2", "w3", "b3"] and model.name == "mlp_relu_4x3"
+    X = np.random.default_rng(1).normal(size=(6, 2))
+    h1 = np.maximum(X @ params["w1"] + params["b1"], 0)
+    h2 = np.maximum(h1 @ params["w2"] + params["b2"], 0)
+    np.testing.assert_allclose(model.predict(params, X), h2 @ params["w3"] + params["b3"], rtol=1e-14)
+    assert mlp(hidden=[7]).init(3).keys() == mlp(hidden=7).init(3).keys()
+
+
+def test_one_hidden_layer_as_an_int_or_a_tuple_is_the_same_model():
+    X, y = np.random.default_rng(2).normal(size=(5, 3)), np.array([0, 1, 2, 1, 0])
+    one, same = (mlp(hidden=h, task="multiclass", n_classes=3) for h in (6, (6,)))
+    loss, grads = one.loss_and_grad(one.init(3, seed=4), X, y)
+    loss2, grads2 = same.loss_and_grad(same.init(3, seed=4), X, y)
+    assert loss == loss2 and all(np.array_equal(grads[k], grads2[k]) for k in grads)
 
 
 def test_linear_regression_predicts_xw_plus_b():
@@ -220,6 +241,10 @@ def test_params_of_the_wrong_kind_raise_value_error():
 @pytest.mark.parametrize(("factory", "match"), [
     (lambda: softmax_regression(1), "n_classes"),
     (lambda: mlp(hidden=0), "hidden"),
+    (lambda: mlp(hidden=()), "hidden"),
+    (lambda: mlp(hidden=(8, 0)), "hidden"),
+    (lambda: mlp(hidden=2.5), "hidden"),
+    (lambda: mlp(hidden=(4, True)), "hidden"),
     (lambda: mlp(activation="sigmoid"), "activation"),
     (lambda: mlp(task="ranking"), "task"),
     (lambda: rnn(hidden=0), "hidden"),

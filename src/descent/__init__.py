@@ -2,12 +2,26 @@
 
 Losses with their gradients, gradient checks, optimisers, learning-rate schedules and gradient clipping with
 PyTorch's semantics, 2-D landscapes, tiny models and data sets, training loops, and the theory the chapters
-quote (stability limits, rates and optimal parameters on quadratics) — NumPy only. Everything
+quote (stability limits, rates and optimal parameters on quadratics), and the experiments of chapter 8 on a real
+network — NumPy only. Everything
 public is importable from the top level, e.g. ``from descent import adam, cosine_annealing, mse``; each
 module's docstring says what lives in it.
 """
 
-from . import analysis, clipping, data, feedback, landscapes, losses, models, numerics, optim, schedules, train
+from . import (
+    analysis,
+    clipping,
+    data,
+    experiments,
+    feedback,
+    landscapes,
+    losses,
+    models,
+    numerics,
+    optim,
+    schedules,
+    train,
+)
 from .analysis import (
     best_momentum,
     clipped_fraction,
@@ -24,7 +38,17 @@ from .analysis import (
 )
 from .base import GradientTransformation, apply_updates, chain, find_state, global_norm, step_in_place
 from .clipping import clip_by_global_norm, clip_by_value, clip_grad_norm
-from .data import load_penguins, make_blobs, make_line, make_moons, minibatch_gradients, minibatches, standardize
+from .data import (
+    load_digits,
+    load_penguins,
+    make_blobs,
+    make_line,
+    make_moons,
+    minibatch_gradients,
+    minibatches,
+    standardize,
+    train_val_test_split,
+)
 from .landscapes import Landscape, beale, himmelblau, ill_conditioned, quadratic, rastrigin, rosenbrock, saddle
 from .losses import (
     binary_cross_entropy,

@@ -1,15 +1,17 @@
 r"""Small data sets for the course: seeded synthetic ones, one real one, mini-batches and the gradients
-measured on them.
+measured on them, and a seeded train / validation / test split.
 
 Every generator takes a ``seed`` and draws from ``np.random.default_rng(seed)``, so the same call always
 returns the same numbers, and returns ``(X, y)`` with ``X`` of shape ``(n, d)`` and ``y`` of shape ``(n,)``:
-real targets for regression, integer class labels ``0 … K-1`` for classification. :func:`load_penguins`
-reads the Palmer Penguins measurements shipped with the package (CC0; see ``descent/datasets/README.md``).
+real targets for regression, integer class labels ``0 … K-1`` for classification. Two real sets ship with
+the package (see ``descent/datasets/README.md``): :func:`load_penguins` reads the Palmer Penguins measurements
+(CC0), :func:`load_digits` the UCI optical handwritten digits (CC BY 4.0).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 from collections.abc import Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, NamedTuple
@@ -210,3 +212,73 @@ def load_penguins() -> Dataset:
     X = np.array([[float(row[name]) for name in PENGUIN_FEATURES] for row in rows])
     y = np.array([PENGUIN_SPECIES.index(row["species"]) for row in rows])
     return Dataset(X, y, PENGUIN_FEATURES, PENGUIN_SPECIES)
+
+
+DIGITS_SHAPE = (8, 8)
+
+
+def load_digits() -> Dataset:
+    r"""The UCI optical handwritten digits: 1797 images of 8 x 8 pixels and the digit each shows (0 to 9).
+
+    Each row of ``X`` is one image read row by row (feature ``pixel_r_c`` is row ``r``, column ``c``;
+    ``X[i].reshape(8, 8)`` is the picture), each pixel the number of ink dots, 0 to 16, in a 4 x 4 block of a
+    32 x 32 bitmap. The ten classes are nearly balanced (174 to 183 images). Unscaled: divide by 16 for
+    pixels in [0, 1]. Data: E. Alpaydin and C. Kaynak (1998), *Optical Recognition of Handwritten Digits*, UCI
+    Machine Learning Repository, https://doi.org/10.24432/C50P49, licensed CC BY 4.0 (the test part of the
+    UCI set, as shipped by scikit-learn's ``load_digits``).
+
+    >>> digits = load_digits()
+    >>> digits.X.shape, float(digits.X.min()), float(digits.X.max()), digits.class_names[:3]
+    ((1797, 64), 0.0, 16.0, ('0', '1', '2'))
+    >>> digits.X[0].reshape(8, 8)[1].astype(int)  # the second row of pixels of the first image, a 0
+    array([ 0,  0, 13, 15, 10, 15,  5,  0])
+    """
+    with (resources.files("descent") / "datasets" / "digits.csv.gz").open("rb") as handle:
+        table = np.loadtxt(gzip.open(handle, "rt"), delimiter=",")
+    rows, columns = DIGITS_SHAPE
+    names = tuple(f"pixel_{r}_{c}" for r in range(rows) for c in range(columns))
+    return Dataset(table[:, :-1], table[:, -1].astype(int), names, tuple(str(k) for k in range(10)))
+
+
+class Split(NamedTuple):
+    """A data set cut in three: ``X_train``, ``y_train`` to fit the parameters, ``X_val``, ``y_val`` to choose
+    everything else (learning rate, epochs, ...) and ``X_test``, ``y_test`` to measure the final model once."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def train_val_test_split(X, y, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0) -> Split:
+    r"""Shuffle the rows with ``seed`` and cut them into a training, a validation and a test set.
+
+    The test set gets :math:`\operatorname{round}(n\cdot\text{test\_fraction})` rows, the validation set
+    :math:`\operatorname{round}(n\cdot\text{val\_fraction})`, the training set the rest; every row lands in
+    exactly one of them. Each part keeps the shuffled order. Reference: Hastie, Tibshirani & Friedman, *The
+    Elements of Statistical Learning* (2009), §7.2 (training, validation and test sets);
+    ``sklearn.model_selection.train_test_split`` applied twice.
+
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    >>> split = train_val_test_split(X, y, seed=0)
+    >>> len(split.y_train), len(split.y_val), len(split.y_test)
+    (6, 2, 2)
+    >>> sorted(np.concatenate([split.y_train, split.y_val, split.y_test]).tolist()) == list(range(10))
+    True
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(f"X has shape {X.shape} and y has shape {y.shape}: pass X of shape (n, d) and y of "
+                         "shape (n,).")
+    val_fraction = _checks.number("val_fraction", val_fraction, low=0.0, high=1.0, high_open=True)
+    test_fraction = _checks.number("test_fraction", test_fraction, low=0.0, high=1.0, high_open=True)
+    n = len(X)
+    n_test, n_val = round(n * test_fraction), round(n * val_fraction)
+    if n - n_test - n_val < 1:
+        raise ValueError(f"val_fraction={val_fraction} and test_fraction={test_fraction} leave no training rows "
+                         f"of n={n}: their sum must leave at least one row for training.")
+    order = np.random.default_rng(seed).permutation(n)
+    test, val, train = np.split(order, [n_test, n_test + n_val])
+    return Split(X[train], y[train], X[val], y[val], X[test], y[test])

@@ -21,7 +21,8 @@ Reference: Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.5 (back-p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -177,33 +178,39 @@ _ACTIVATIONS = {  # name: (σ(a), σ'(a) written in terms of a and h = σ(a))
 }
 
 
-def mlp(hidden: int = 16, activation: str = "tanh", task: str = "regression",
+def mlp(hidden: int | Sequence[int] = 16, activation: str = "tanh", task: str = "regression",
         n_classes: int | None = None) -> Model:
-    r"""A multi-layer perceptron with one hidden layer of ``hidden`` units:
+    r"""A multi-layer perceptron: ``hidden`` units in one hidden layer, or one layer per entry of a sequence
+    (``hidden=(64, 64)`` has two). With :math:`h_0 = X` and :math:`L` hidden layers,
 
-    .. math:: a = X W_1 + b_1, \qquad h = \sigma(a), \qquad z = h W_2 + b_2 ,
+    .. math:: a_l = h_{l-1} W_l + b_l, \qquad h_l = \sigma(a_l) \quad (l = 1, \dots, L), \qquad
+              z = h_L W_{L+1} + b_{L+1} ,
 
     with :math:`\sigma` = ``tanh`` (default) or ``relu``, and the loss of ``task`` (MSE, binary cross-entropy
-    of logits, or cross-entropy over ``n_classes``). Backward, from :math:`\delta_z = \partial L/\partial z`:
+    of logits, or cross-entropy over ``n_classes``). Backward, from :math:`\delta_{L+1} = \partial L/\partial z`
+    down to :math:`l = 1`:
 
     .. math::
 
-        \nabla_{W_2} L = h^\top \delta_z, \qquad \nabla_{b_2} L = \textstyle\sum_i \delta_{z,i}, \qquad
-        \delta_a = (\delta_z W_2^\top) \odot \sigma'(a),
+        \nabla_{W_l} L = h_{l-1}^\top \delta_l, \qquad \nabla_{b_l} L = \textstyle\sum_i \delta_{l,i},
 
-        \nabla_{W_1} L = X^\top \delta_a, \qquad \nabla_{b_1} L = \textstyle\sum_i \delta_{a,i}
+        \delta_{l-1} = (\delta_l W_l^\top) \odot \sigma'(a_{l-1})
 
-    with :math:`\tanh' = 1 - h^2` and :math:`\operatorname{relu}'(a) = [a > 0]`. Parameters: ``w1``
-    (d, hidden), ``b1`` (hidden,), ``w2`` (hidden, m), ``b2`` (m,), with m = 1 (output squeezed to shape
-    ``(n,)``) or ``n_classes``. Reference: Rumelhart, Hinton & Williams (1986), *Learning representations by
-    back-propagating errors*, Nature 323; Goodfellow et al. (2016), §6.5.
+    with :math:`\tanh' = 1 - h^2` and :math:`\operatorname{relu}'(a) = [a > 0]`. Parameters: ``w1`` (d,
+    hidden₁), ``b1`` (hidden₁,), …, and the output layer ``w{L+1}`` (hidden_L, m), ``b{L+1}`` (m,), with m = 1
+    (output squeezed to shape ``(n,)``) or ``n_classes``. Every layer starts as ``torch.nn.Linear`` does.
+    Reference: Rumelhart, Hinton & Williams (1986), *Learning representations by back-propagating errors*,
+    Nature 323; Goodfellow et al. (2016), §6.5.
 
     >>> model = mlp(hidden=8, task="multiclass", n_classes=3)
     >>> params = model.init(n_features=2, seed=0)
     >>> {key: value.shape for key, value in params.items()}
     {'w1': (2, 8), 'b1': (8,), 'w2': (8, 3), 'b2': (3,)}
+    >>> deep = mlp(hidden=(64, 32), activation="relu", task="multiclass", n_classes=10)
+    >>> {key: value.shape for key, value in deep.init(n_features=64).items()}
+    {'w1': (64, 64), 'b1': (64,), 'w2': (64, 32), 'b2': (32,), 'w3': (32, 10), 'b3': (10,)}
     """
-    hidden = _checks.integer("hidden", hidden, low=1)
+    widths = _widths(hidden)
     _checks.one_of("activation", activation, tuple(_ACTIVATIONS))
     _checks.one_of("task", task, tuple(_LOSSES))
     if task == "multiclass":
@@ -214,34 +221,55 @@ def mlp(hidden: int = 16, activation: str = "tanh", task: str = "regression",
     else:
         n_outputs = 1
     sigma, sigma_prime = _ACTIVATIONS[activation]
+    depth = len(widths)  # hidden layers; layer depth + 1 is the output
 
     def init(n_features: int, seed: int = 0) -> Params:
-        d = _checks.integer("n_features", n_features, low=1)
+        sizes = (_checks.integer("n_features", n_features, low=1), *widths, n_outputs)
         rng = np.random.default_rng(seed)
-        return {"w1": _uniform(rng, d, (d, hidden)), "b1": _uniform(rng, d, (hidden,)),
-                "w2": _uniform(rng, hidden, (hidden, n_outputs)), "b2": _uniform(rng, hidden, (n_outputs,))}
+        params = {}
+        for layer, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
+            params[f"w{layer}"] = _uniform(rng, fan_in, (fan_in, fan_out))
+            params[f"b{layer}"] = _uniform(rng, fan_in, (fan_out,))
+        return params
 
     def forward(params: Params, X):
-        X = _features(X, params, "w1")
-        a = X @ params["w1"] + params["b1"]
-        h = sigma(a)
-        z = h @ params["w2"] + params["b2"]
-        return X, a, h, z
+        """The inputs of every layer, h_0 = X, ..., h_L, their pre-activations a_1, ..., a_L, and the output z."""
+        hs, activations = [_features(X, params, "w1")], []
+        for layer in range(1, depth + 1):
+            activations.append(hs[-1] @ params[f"w{layer}"] + params[f"b{layer}"])
+            hs.append(sigma(activations[-1]))
+        z = hs[-1] @ params[f"w{depth + 1}"] + params[f"b{depth + 1}"]
+        return hs, activations, z
 
     def output(z: np.ndarray) -> np.ndarray:
         return z if task == "multiclass" else z[:, 0]
 
     def predict(params: Params, X) -> np.ndarray:
-        return output(forward(params, X)[3])
+        return output(forward(params, X)[2])
 
     def loss_and_grad(params: Params, X, y) -> tuple[float, Params]:
-        X, a, h, z = forward(params, X)
+        hs, activations, z = forward(params, X)
         loss, dout = _loss(task, output(z), y)
-        dz = dout.reshape(z.shape)
-        da = (dz @ params["w2"].T) * sigma_prime(a, h)
-        return loss, {"w1": X.T @ da, "b1": da.sum(axis=0), "w2": h.T @ dz, "b2": dz.sum(axis=0)}
+        delta, grads = dout.reshape(z.shape), {}
+        for layer in range(depth + 1, 0, -1):
+            grads[f"w{layer}"], grads[f"b{layer}"] = hs[layer - 1].T @ delta, delta.sum(axis=0)
+            if layer > 1:
+                delta = (delta @ params[f"w{layer}"].T) * sigma_prime(activations[layer - 2], hs[layer - 1])
+        return loss, {key: grads[key] for key in params}
 
-    return Model(f"mlp_{activation}_{hidden}", task, init, predict, loss_and_grad)
+    name = "x".join(str(width) for width in widths)
+    return Model(f"mlp_{activation}_{name}", task, init, predict, loss_and_grad)
+
+
+def _widths(hidden) -> tuple[int, ...]:
+    """``hidden`` as a non-empty tuple of layer widths, each an integer >= 1."""
+    if isinstance(hidden, int | np.integer) and not isinstance(hidden, bool):
+        return (_checks.integer("hidden", hidden, low=1),)
+    if isinstance(hidden, tuple | list) and hidden:
+        if all(isinstance(w, int | np.integer) and not isinstance(w, bool) and w >= 1 for w in hidden):
+            return tuple(int(w) for w in hidden)
+    raise ValueError(f"hidden={hidden!r} is invalid: hidden must be an integer >= 1 (one hidden layer) or a "
+                     "non-empty tuple of them, one width per hidden layer, e.g. (64, 64).")
 
 
 def rnn(hidden: int = 8, task: str = "regression") -> Model:

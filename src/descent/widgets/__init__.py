@@ -14,6 +14,7 @@ module                                 explorer (chapter) and what it computes
 :mod:`~descent.widgets.adam`           :func:`adam_explorer` (5): Adam's path for any betas
 :mod:`~descent.widgets.schedules`      :func:`schedule_explorer` (6): a schedule and the run it drives
 :mod:`~descent.widgets.clipping`       :func:`clipping_explorer` (7): runs with and without clipping
+:mod:`~descent.widgets.training`       :func:`training_explorer` (8): the stored runs of the digits network
 =====================================  ===================================================================
 
 The theory the explorers quote (stability limits, rates, gradient statistics) lives in :mod:`descent.analysis`;
@@ -28,6 +29,7 @@ from .landscapes import descent_explorer, gradient_descent, learning_rate_explor
 from .losses import loss_explorer, loss_readout
 from .momentum import momentum_explorer
 from .schedules import schedule_explorer
+from .training import training_explorer
 
 __all__ = [
     "Explorer",
@@ -43,5 +45,6 @@ __all__ = [
     "momentum_explorer",
     "schedule_explorer",
     "stability",
+    "training_explorer",
     "window_point",
 ]
