@@ -73,16 +73,16 @@ def training_explorer() -> Explorer:
         val.set_data(x, run["val"])
         if np.all(np.isnan(run["val"][1:])):
             best.set_data([], [])
-            left.set_title(f"{optimizer}, α = {run['lr']:.2g}: diverged in epoch 1")
+            left.set_title(f"{optimizer}, α = {run['lr']:.2g}: diverged in epoch 1", fontsize=9)
         else:
             e = int(np.nanargmin(run["val"]))
             best.set_data([e], [run["val"][e]])
             diverged = np.isnan(run["val"]).any()
             left.set_title(f"{optimizer}, α = {run['lr']:.2g}: " + (
-                "diverged" if diverged else f"best epoch {e}, val loss {run['val'][e]:.2f}"))
+                "diverged" if diverged else f"best epoch {e}, val loss {run['val'][e]:.2f}"), fontsize=9)
         sweep.set_data(run["lrs"], run["accuracies"])
         chosen.set_data([run["lr"]], [run["val_accuracy"]])
-        right.set_title(f"{schedule}, B = {batch_size}: accuracy {run['val_accuracy']:.1%}")
+        right.set_title(f"{schedule}, B = {batch_size}: accuracy {run['val_accuracy']:.1%}", fontsize=9)
 
     sliders = {
         "optimizer": Slider(None, None, None, "adam", description="optimiser", options=tuple(OPTIMIZERS)),
