@@ -23,11 +23,11 @@ from .plan import MAX_NOTEBOOK_BYTES
 
 NBGRADER = "nbgrader's <student>/<assignment>/<notebook>.ipynb"
 NAMED = "FileNameCollectorPlugin.named_regexp"
-UNKNOWN = ("match no known export (Canvas, Moodle, Blackboard, " + NBGRADER + "): set " + NAMED
+UNKNOWN = ("matching no known export (Canvas, Moodle, Blackboard, " + NBGRADER + "): set " + NAMED
            + " in nbgrader_config.py to read their names")
-NOT_NOTEBOOK = "are not notebooks of this course: grade them by hand, or ask their students for the .ipynb"
-UNREADABLE = "could not be read: download the export again"
-BAD_ID = "name no usable student id: rename them <student>/<assignment>/<notebook>.ipynb"
+NOT_NOTEBOOK = "holding none of this course's notebooks: grade by hand, or ask the student for the .ipynb"
+UNREADABLE = "that could not be read: download the export again"
+BAD_ID = "naming no usable student id: lay them out as <student>/<assignment>/<notebook>.ipynb"
 
 
 class _Unknown(ValueError):
