@@ -114,6 +114,10 @@ def test_a_mixed_export_keeps_each_students_newest_and_lists_the_rest(tmp_path):
         "Zoë Ñandú_5_assignsubmission_file_/scratch.ipynb": b"scratch",
         "ada/99_fixture/99_fixture.ipynb": b"nbgrader",
         "ada/99_fixture/timestamp.txt": b"2026-11-21 10:00:00",
+        "ada/99_fixture/data.csv": b"1,2",  # released with the assignment: not a problem
+        "bo/99_fixture/timestamp.txt": b"2026-11-21 10:00:00",
+        "bo/99_fixture/answers.docx": b"PK",  # no notebook
+        "99_fixture_cy_attempt_2026-11-20-09-30-00.txt": b"Name: Cy (cy)",  # text only: no notebook
         "__MACOSX/._x.ipynb": b"",
         "stray.ipynb": b"?",
     })
@@ -131,6 +135,8 @@ def test_a_mixed_export_keeps_each_students_newest_and_lists_the_rest(tmp_path):
     assert skipped == {"smithbob_1_10_notes.pdf": collect.NOT_NOTEBOOK,
                        "99_fixture_jdoe_attempt_2026-11-20-09-30-00.txt": "",  # a receipt: nothing to fix
                        "Zoë Ñandú_5_assignsubmission_file_/scratch.ipynb": collect.NOT_NOTEBOOK,
+                       "bo/99_fixture": collect.NOT_NOTEBOOK,
+                       "99_fixture_cy_attempt_2026-11-20-09-30-00.txt": collect.NOT_NOTEBOOK,
                        "stray.ipynb": collect.UNKNOWN}
 
 

@@ -139,9 +139,9 @@ def _one(name: str, notebooks: dict, files: _Files, collector) -> Submission | S
     """The submission a file holds, or why it is not graded (None: a file read along with another)."""
     path = PurePosixPath(name)
     in_nbgrader_layout = len(path.parts) >= 3 and path.parts[-2] in notebooks
-    if in_nbgrader_layout and path.name == "timestamp.txt":
-        return None
     named = None if in_nbgrader_layout and path.stem in notebooks[path.parts[-2]] else lms.recognise(name)
+    if not named and in_nbgrader_layout and path.suffix != ".ipynb":
+        return None  # timestamp.txt, or a data file released with the assignment
     if named and named.receipt:
         return Skipped(name, f"{named.lms}'s receipt for {named.student}'s attempt: never graded")
     try:
@@ -201,7 +201,24 @@ def collect(path: Path, notebooks: dict, config) -> Collected:
         files.close()
     submissions = latest([f for f in found if isinstance(f, Submission)])
     exports = Counter(export for export, _ in {(sub.export, sub.student) for sub in submissions})
-    return Collected(submissions, [f for f in found if isinstance(f, Skipped)], exports)
+    skipped = [f for f in found if isinstance(f, Skipped)] + _without_notebook(files.names, notebooks)
+    graded = {sub.student for sub in submissions}
+    for skip in skipped:  # a receipt is no problem, unless its student submitted no notebook at all
+        named = lms.recognise(skip.origin)
+        if named and named.receipt and named.student not in graded:
+            skip.reason, skip.fix = f"{named.lms}'s receipt for {named.student}: no notebook came with it", NOT_NOTEBOOK
+    return Collected(submissions, skipped, exports)
+
+
+def _without_notebook(names: list[str], notebooks: dict) -> list[Skipped]:
+    """nbgrader's assignment folders holding no notebook (a student who submitted something else)."""
+    folders: dict = {}
+    for name in names:
+        path = PurePosixPath(name)
+        if len(path.parts) >= 3 and path.parts[-2] in notebooks and not lms.recognise(name):
+            folders[str(path.parent)] = folders.get(str(path.parent), False) or path.suffix == ".ipynb"
+    return [Skipped(folder, "no .ipynb file in this folder", NOT_NOTEBOOK) for folder, has in folders.items()
+            if not has]
 
 
 def stage(submission: Submission, folder: Path, index: int) -> str:
