@@ -62,9 +62,9 @@ def recognise(path: str) -> Named | None:
     if not parts:
         return None
     base = parts[-1]
-    for folder in parts[:-1]:  # Moodle's folders: the original file (or a folder the student uploaded) inside
+    for depth, folder in enumerate(parts[:-1]):  # Moodle's folders: the original file (or the student's folder)
         if (m := _MOODLE.match(folder)) and not m["file"]:
-            inner = "/".join(parts[parts.index(folder) + 1:])
+            inner = "/".join(parts[depth + 1:])
             return Named(MOODLE, m["id"], inner if m["plugin"] == "file" else f"{m['plugin']}: {inner}",
                          name=m["name"])
     if m := _MOODLE.match(base):
