@@ -65,7 +65,8 @@ assignments: $(VENV)/.installed
 		$(BIN)/nbgrader generate_assignment "$$name" --force; \
 	done
 
-# Grades a class: SUBMISSIONS is a folder <student_id>/<assignment>/<notebook>.ipynb or an LMS zip export.
+# Grades a class: SUBMISSIONS is a Canvas, Moodle or Blackboard export (zip or unzipped) or a folder
+# <student_id>/<assignment>/<notebook>.ipynb; exits non-zero when a file could not be graded.
 # Writes grades.csv and feedback/ here and records the grades in the gradebook; the submissions are only read.
 grade: $(VENV)/.installed
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-or-zip" >&2; exit 2; }

@@ -25,7 +25,8 @@ c.ExecutePreprocessor.timeout = 60
 # `.venv/bin/pip install psycopg2-binary`; it is not in requirements.txt):
 # c.CourseDirectory.db_url = "postgresql://grader:password@db.example.org/descent"
 
-# `make grade SUBMISSIONS=export.zip` reads an LMS export as `nbgrader zip_collect` does: each file named
+# `make grade SUBMISSIONS=export.zip` recognises Canvas's, Moodle's and Blackboard's exports by themselves. Files
+# named otherwise are read as `nbgrader zip_collect` reads them, with this pattern: by default
 # <student_id>_<ISO 8601 timestamp>_<notebook>.ipynb, e.g. ada_2026-11-21T09:30:00Z_01_loss_functions.ipynb
 # (basic ISO, 20261121T093000Z, works too; a timestamp without a zone is taken as UTC). The newest file per
 # student and notebook is graded.

@@ -7,10 +7,11 @@ for a student, with the same engine and no sandbox. nbgrader does what it does w
 gradebook, the zip file name pattern, its scoring rule: a test cell scores its points unless it errors); this
 package replaces its ``autograde`` and ``generate_feedback``.
 
-How a notebook is graded (one module per step): ``collect`` finds the submissions; ``plan`` lines their cells up
-with the instructor's (from the gradebook); ``run`` executes them: the student's cells in ``student.py``, a process
-in a ``sandbox``, and the instructor's cells (visible and hidden tests) in the ``harness``, inside the grader, which
-talks to the student's process over pipes (``process``, ``wire``); ``report`` and ``feedback`` write the results.
+How a notebook is graded (one module per step): ``collect`` finds the submissions (``lms`` reads the names an LMS's
+export gives them); ``plan`` lines their cells up with the instructor's (from the gradebook); ``run`` executes them:
+the student's cells in ``student.py``, a process in a ``sandbox``, and the instructor's cells (visible and hidden
+tests) in the ``harness``, inside the grader, which talks to the student's process over pipes (``process``,
+``wire``); ``report`` and ``feedback`` write the results.
 
 Threat model: the student controls everything in their own process, so nothing there is a defence.
 - **Tests cannot be read or fooled from the student's process.** Tests run in another process; the student's code

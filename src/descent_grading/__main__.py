@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(summary.text(args.course.resolve()))
-    return 1 if summary.failed else 0
+    return 0 if summary.complete else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""Find the submissions in a folder (nbgrader's ``<student_id>/<assignment>/<notebook>.ipynb``) or in a zip exported
-by an LMS (files named by ``FileNameCollectorPlugin.named_regexp`` in nbgrader_config.py, as ``nbgrader
-zip_collect`` reads them), and copy each into a private folder. The submitted files are only ever read.
+"""Find the submissions in a folder or a zip, and copy each into a private folder; the submitted files are only ever
+read. Recognised without configuration: the "download all submissions" exports of Canvas, Moodle and Blackboard (by
+their file names, see ``lms``) and nbgrader's own ``<student_id>/<assignment>/<notebook>.ipynb``; any other naming
+through ``FileNameCollectorPlugin.named_regexp`` in nbgrader_config.py (as ``nbgrader zip_collect`` reads it).
+Every other file is listed as not graded, with what to do about it.
 """
 
 from __future__ import annotations
@@ -8,14 +10,28 @@ from __future__ import annotations
 import os
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 from nbgrader.utils import parse_utc
 
+from . import lms
 from .plan import MAX_NOTEBOOK_BYTES
+
+NBGRADER = "nbgrader's <student>/<assignment>/<notebook>.ipynb"
+NAMED = "FileNameCollectorPlugin.named_regexp"
+UNKNOWN = ("matching no known export (Canvas, Moodle, Blackboard, " + NBGRADER + "): set " + NAMED
+           + " in nbgrader_config.py to read their names")
+NOT_NOTEBOOK = "holding none of this course's notebooks: grade by hand, or ask the student for the .ipynb"
+UNREADABLE = "that could not be read: download the export again"
+BAD_ID = "naming no usable student id: lay them out as <student>/<assignment>/<notebook>.ipynb"
+
+
+class _Unknown(ValueError):
+    """A file laid out for an assignment this course does not have."""
 
 
 @dataclass
@@ -26,23 +42,23 @@ class Submission:
     origin: str  # where it came from, for messages
     timestamp: datetime | None = None
     data: bytes = b""
-    notice: str = ""  # e.g. "graded as 01_x.ipynb"
+    notices: list[str] = field(default_factory=list)  # e.g. "graded as 01_x.ipynb"
+    export: str = NBGRADER  # which export it was recognised in
+    order: tuple = ()  # orders a student's attempts at one notebook: the greatest is the newest
 
 
 @dataclass
 class Skipped:
     origin: str
     reason: str
+    fix: str = ""  # what the instructor can do about such files; empty when nothing needs doing (a receipt)
 
 
-def _timestamp(text: str | None, origin: str, skipped: list) -> datetime | None:
-    if not text or not text.strip():
-        return None
-    try:
-        return parse_utc(text.strip())
-    except (ValueError, OverflowError):
-        skipped.append(Skipped(origin, f"unreadable timestamp {text.strip()[:40]!r}: graded without one"))
-        return None
+@dataclass
+class Collected:
+    submissions: list[Submission]
+    skipped: list[Skipped]
+    exports: Counter  # export -> students recognised in it
 
 
 def check_student_id(student: str) -> str:
@@ -56,103 +72,153 @@ def check_student_id(student: str) -> str:
     return student
 
 
-def _match(student: str, assignment: str, filename: str, notebooks: dict, origin: str, others: int):
-    """(notebook, notice) for a file, or raise ValueError saying why it cannot be graded."""
-    check_student_id(student)
+def _timestamp(text: str | None, notices: list[str]) -> datetime | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return parse_utc(text.strip())
+    except (ValueError, OverflowError):
+        notices.append(f"unreadable timestamp {text.strip()[:40]!r}: graded without one")
+        return None
+
+
+class _Files:
+    """The files of a folder or a zip, by "/"-separated path inside it (hidden files and macOS's __MACOSX left out)."""
+
+    def __init__(self, path: Path):
+        self.zip = zipfile.ZipFile(path) if not path.is_dir() else None
+        self.root = path
+        if self.zip:
+            names = [m.filename for m in self.zip.infolist() if not m.is_dir()]
+        else:
+            names = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+        self.names = sorted(n for n in names if not any(part.startswith(".") or part == "__MACOSX"
+                                                         for part in PurePosixPath(n).parts))
+
+    def read(self, name: str, limit: int = MAX_NOTEBOOK_BYTES + 1) -> bytes:
+        with (self.zip.open(name) if self.zip else (self.root / name).open("rb")) as handle:
+            return handle.read(limit)
+
+    def close(self) -> None:
+        if self.zip:
+            self.zip.close()
+
+
+def _nbgrader(name: str, notebooks: dict, files: _Files) -> Submission:
+    """A file laid out as nbgrader's ``<student>/<assignment>/<notebook>.ipynb``."""
+    student, assignment, filename = PurePosixPath(name).parts[-3:]
     if assignment not in notebooks:
-        raise ValueError(f"no assignment '{assignment}' in this course")
-    stem = PurePosixPath(filename).stem
-    if stem in notebooks[assignment]:
-        return stem, ""
-    if len(notebooks[assignment]) == 1 and others == 1:  # e.g. "01_x (1).ipynb" from a download
-        expected = notebooks[assignment][0]
-        return expected, f"the notebook was named '{filename}': graded as {expected}.ipynb"
-    raise ValueError(f"'{filename}' is not a notebook of {assignment} (expected {', '.join(notebooks[assignment])})")
+        raise _Unknown(f"no assignment '{assignment}' in this course")
+    folder = str(PurePosixPath(name).parent)
+    try:
+        _, notebook, notice = lms.notebook_for(filename, notebooks, assignment)
+    except ValueError:  # the only notebook of a one-notebook assignment, whatever its name
+        siblings = [n for n in files.names if str(PurePosixPath(n).parent) == folder and n.endswith(".ipynb")]
+        if not (len(notebooks[assignment]) == 1 and siblings == [name]):
+            raise
+        notebook = notebooks[assignment][0]
+        notice = f"the notebook was named '{filename}': graded as {notebook}.ipynb"
+    stamp_name = f"{folder}/timestamp.txt"
+    stamp = files.read(stamp_name, 100).decode(errors="replace") if stamp_name in files.names else None
+    notices = [notice] if notice else []
+    return Submission(student, assignment, notebook, name, _timestamp(stamp, notices), notices=notices,
+                      order=(0, lms.copy_number(filename)))
 
 
-def from_folder(root: Path, notebooks: dict) -> tuple[list[Submission], list[Skipped]]:
-    submissions, skipped = [], []
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            files = sorted(p for p in assignment_dir.glob("*.ipynb") if p.is_file())
-            origin = f"{student_dir.name}/{assignment_dir.name}"
-            if not files:
-                skipped.append(Skipped(origin, "no .ipynb file in this folder"))
-            stamp_file = assignment_dir / "timestamp.txt"
-            stamp = stamp_file.read_text(errors="replace")[:100] if stamp_file.is_file() else None
-            for path in files:
-                try:
-                    notebook, notice = _match(student_dir.name, assignment_dir.name, path.name, notebooks, origin,
-                                              len(files))
-                    with path.open("rb") as handle:
-                        data = handle.read(MAX_NOTEBOOK_BYTES + 1)
-                except (ValueError, OSError) as error:
-                    skipped.append(Skipped(f"{origin}/{path.name}", str(error)))
-                    continue
-                stamped = _timestamp(stamp, origin, skipped)
-                submissions.append(Submission(student_dir.name, assignment_dir.name, notebook,
-                                              f"{origin}/{path.name}", stamped, data, notice))
-    return submissions, skipped
+def _from_lms(name: str, named: lms.Named, notebooks: dict) -> Submission:
+    assignment, notebook, notice = lms.notebook_for(named.filename, notebooks)
+    notices = [notice] if notice else []
+    if named.late:
+        notices.append(f"{named.lms} marked it late")
+    return Submission(named.student, assignment, notebook, name, named.timestamp, notices=notices,
+                      export=f"{named.lms}'s export",
+                      order=(named.attempt, lms.copy_number(named.filename)))
 
 
-def from_zip(archive: Path, notebooks: dict, config) -> tuple[list[Submission], list[Skipped]]:
-    """Files named as the LMS exports them (``named_regexp``), or laid out as nbgrader's submitted folder."""
-    collector = FileNameCollectorPlugin(config=config)
-    owner = {name: assignment for assignment, names in notebooks.items() for name in names}
-    submissions, skipped = [], []
-    with zipfile.ZipFile(archive) as zf:
-        members = [m for m in zf.infolist() if not m.is_dir() and m.filename.endswith(".ipynb")
-                   and "__MACOSX" not in m.filename and not PurePosixPath(m.filename).name.startswith(".")]
-        for member in members:
-            parts = PurePosixPath(member.filename).parts
-            info = collector.collect(member.filename) if collector.named_regexp else None
-            try:
-                if info:
-                    file_id = PurePosixPath(info["file_id"]).name
-                    stem = PurePosixPath(file_id).stem
-                    assignment = owner.get(stem) or ""
-                    notebook, notice = _match(info["student_id"], assignment or f"(for {file_id})", file_id,
-                                              notebooks, member.filename, 0)
-                    student, stamp = info["student_id"], info.get("timestamp")
-                elif len(parts) >= 3:
-                    student, assignment = parts[-3], parts[-2]
-                    siblings = sum(PurePosixPath(m.filename).parent == PurePosixPath(member.filename).parent
-                                   for m in members)
-                    notebook, notice = _match(student, assignment, parts[-1], notebooks, member.filename, siblings)
-                    stamp_name = str(PurePosixPath(member.filename).parent / "timestamp.txt")
-                    stamp = zf.read(stamp_name)[:100].decode(errors="replace") if stamp_name in zf.namelist() \
-                        else None
-                else:
-                    raise ValueError("the name matches neither the LMS pattern (FileNameCollectorPlugin.named_regexp "
-                                     "in nbgrader_config.py) nor <student>/<assignment>/<notebook>.ipynb")
-                with zf.open(member) as handle:
-                    data = handle.read(MAX_NOTEBOOK_BYTES + 1)
-            except (ValueError, KeyError, zipfile.BadZipFile, OSError, RuntimeError) as error:
-                skipped.append(Skipped(member.filename, str(error)))
-                continue
-            submissions.append(Submission(student, assignment, notebook, member.filename,
-                                          _timestamp(stamp, member.filename, skipped), data, notice))
-    return latest(submissions), skipped
+def _one(name: str, notebooks: dict, files: _Files, collector) -> Submission | Skipped | None:
+    """The submission a file holds, or why it is not graded (None: a file read along with another)."""
+    path = PurePosixPath(name)
+    in_nbgrader_layout = len(path.parts) >= 3 and path.parts[-2] in notebooks
+    named = None if in_nbgrader_layout and path.stem in notebooks[path.parts[-2]] else lms.recognise(name)
+    if not named and in_nbgrader_layout and path.suffix != ".ipynb":
+        return None  # timestamp.txt, or a data file released with the assignment
+    if named and named.receipt:
+        return Skipped(name, f"{named.lms}'s receipt for {named.student}'s attempt: never graded")
+    try:
+        if named:
+            sub = _from_lms(name, named, notebooks)
+        elif collector.named_regexp and (info := collector.collect(name)):
+            filename = PurePosixPath(info["file_id"]).name
+            assignment, notebook, notice = lms.notebook_for(filename, notebooks)
+            notices = [notice] if notice else []
+            sub = Submission(info["student_id"], assignment, notebook, name,
+                             _timestamp(info.get("timestamp"), notices), notices=notices, export=NAMED,
+                             order=(0, lms.copy_number(filename)))
+        elif len(path.parts) >= 3 and path.suffix == ".ipynb":
+            sub = _nbgrader(name, notebooks, files)
+        else:
+            return Skipped(name, "a name no export gives", UNKNOWN)
+        check_student_id(sub.student)
+    except lms.NotANotebook as error:
+        return Skipped(name, str(error), NOT_NOTEBOOK)
+    except _Unknown as error:
+        return Skipped(name, str(error), UNKNOWN)
+    except ValueError as error:
+        return Skipped(name, str(error), BAD_ID)
+    try:
+        sub.data = files.read(name)
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError) as error:
+        return Skipped(name, str(error), UNREADABLE)
+    return sub
 
 
 def latest(submissions: list[Submission]) -> list[Submission]:
-    """One submission per student, assignment and notebook: the newest (as zip_collect keeps it)."""
-    chosen: dict = {}
+    """One submission per student, assignment and notebook: the newest (by timestamp, then attempt, then copy
+    number), with a notice naming the attempts left out."""
+    attempts: dict = {}
     for sub in submissions:
-        key = (sub.student, sub.assignment, sub.notebook)
-        old = chosen.get(key)
-        if old is None or (sub.timestamp or datetime.min) >= (old.timestamp or datetime.min):
-            chosen[key] = sub
-    return sorted(chosen.values(), key=lambda s: (s.assignment, s.student, s.notebook))
+        attempts.setdefault((sub.student, sub.assignment, sub.notebook), []).append(sub)
+    chosen = []
+    for subs in attempts.values():
+        subs.sort(key=lambda s: (s.timestamp or datetime.min, s.order))
+        newest = subs[-1]
+        if len(subs) > 1:
+            others = ", ".join(s.origin for s in subs[:-1])
+            newest.notices.insert(0, f"{len(subs)} attempts: graded the newest ({newest.origin}), not {others}")
+        chosen.append(newest)
+    return sorted(chosen, key=lambda s: (s.assignment, s.student, s.notebook))
 
 
-def collect(path: Path, notebooks: dict, config) -> tuple[list[Submission], list[Skipped]]:
+def collect(path: Path, notebooks: dict, config) -> Collected:
     """Submissions from a folder or a zip; ``notebooks`` maps each assignment to its notebook names."""
-    if path.is_dir():
-        return from_folder(path, notebooks)
-    if zipfile.is_zipfile(path):
-        return from_zip(path, notebooks, config)
-    raise ValueError(f"{path} is neither a folder nor a zip file")
+    if not path.is_dir() and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is neither a folder nor a zip file")
+    collector = FileNameCollectorPlugin(config=config)
+    files = _Files(path)
+    try:
+        found = [_one(name, notebooks, files, collector) for name in files.names]
+    finally:
+        files.close()
+    submissions = latest([f for f in found if isinstance(f, Submission)])
+    exports = Counter(export for export, _ in {(sub.export, sub.student) for sub in submissions})
+    skipped = [f for f in found if isinstance(f, Skipped)] + _without_notebook(files.names, notebooks)
+    graded = {sub.student for sub in submissions}
+    for skip in skipped:  # a receipt is no problem, unless its student submitted no notebook at all
+        named = lms.recognise(skip.origin)
+        if named and named.receipt and named.student not in graded:
+            skip.reason, skip.fix = f"{named.lms}'s receipt for {named.student}: no notebook came with it", NOT_NOTEBOOK
+    return Collected(submissions, skipped, exports)
+
+
+def _without_notebook(names: list[str], notebooks: dict) -> list[Skipped]:
+    """nbgrader's assignment folders holding no notebook (a student who submitted something else)."""
+    folders: dict = {}
+    for name in names:
+        path = PurePosixPath(name)
+        if len(path.parts) >= 3 and path.parts[-2] in notebooks and not lms.recognise(name):
+            folders[str(path.parent)] = folders.get(str(path.parent), False) or path.suffix == ".ipynb"
+    return [Skipped(folder, "no .ipynb file in this folder", NOT_NOTEBOOK) for folder, has in folders.items()
+            if not has]
 
 
 def stage(submission: Submission, folder: Path, index: int) -> str:

@@ -65,8 +65,10 @@ def grade_class(root: Path, submissions: Path, jobs: int = 2, unsandboxed: bool 
     sandbox = prepare(unsandboxed)
     config = load_config(root)
     coursedir = CourseDirectory(config=config)
-    found, skipped = collecting.collect(submissions, course_notebooks(coursedir), config)
-    summary = report.Summary(skipped=skipped, jobs=jobs, sandbox=sandbox.describe())
+    collected = collecting.collect(submissions, course_notebooks(coursedir), config)
+    found = collected.submissions
+    summary = report.Summary(skipped=collected.skipped, exports=collected.exports, jobs=jobs,
+                             sandbox=sandbox.describe())
     if sandbox.mode == "none":
         stream.write(f"warning: sandbox {sandbox.describe()}\n")
     work = Path(tempfile.mkdtemp(prefix="descent-grade-"))
@@ -133,8 +135,7 @@ def _finish(result: Result, extra: dict, gb: Gradebook, root: Path, summary: rep
         summary.failed.append((f"{result.student}/{result.assignment}/{result.notebook}.ipynb", result.failure))
         return None
     sub = extra[(result.student, result.assignment, result.notebook)]
-    if sub.notice:
-        result.notices.insert(0, sub.notice)
+    result.notices[:0] = sub.notices
     summary.results.append(result)
     report.write_result(root, result)
     return record(gb, result, sub.timestamp)

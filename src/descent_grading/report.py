@@ -9,6 +9,7 @@ import csv
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +65,8 @@ class Progress:
 @dataclass
 class Summary:
     results: list[Result] = field(default_factory=list)
-    skipped: list = field(default_factory=list)  # collect.Skipped: files not graded, and why
+    skipped: list = field(default_factory=list)  # collect.Skipped: files not graded, why, and what to do
+    exports: dict = field(default_factory=dict)  # the export each submission was recognised in -> students
     failed: list[tuple[str, str]] = field(default_factory=list)  # (submission, why the grader failed): not graded
     sandbox: str = ""
     seconds: float = 0.0
@@ -75,6 +77,9 @@ class Summary:
         per = self.seconds / graded if graded else 0.0
         lines = [f"Graded {graded} submission notebook(s) in {self.seconds:.1f} s with {self.jobs} worker(s) "
                  f"({per:.2f} s each): {root / 'grades.csv'} and {root / 'feedback'}/"]
+        if self.exports:
+            lines.append("Recognised: " + ", ".join(f"{export} ({count} student{'s' * (count != 1)})"
+                                                    for export, count in sorted(self.exports.items())) + ".")
         if self.sandbox:
             lines.append(f"Sandbox: {self.sandbox}.")
         problems = [r for r in self.results if r.notices or r.score < r.max_score]
@@ -88,8 +93,25 @@ class Summary:
             lines.append("Not graded:")
             lines += [f"  {s.origin}: {s.reason}" for s in self.skipped]
             lines += [f"  {origin}: {reason}" for origin, reason in self.failed]
+        lines += self.to_fix()
         flagged = [r for r in self.results if r.withheld]
         if flagged:
             lines.append("Used withheld descent functions (they raise while graded, so those answers score as wrong):")
             lines += [f"  {r.student}/{r.assignment}: {', '.join(r.withheld)}" for r in flagged]
         return "\n".join(lines)
+
+    def to_fix(self) -> list[str]:
+        """What to do before grading again: one line per kind of problem (none when all went well)."""
+        fixes = Counter(s.fix for s in self.skipped if s.fix)
+        lines = [f"To fix: {count} file{'s' * (count != 1)} {fix}." for fix, count in sorted(fixes.items())]
+        if self.failed:
+            lines.append(f"To fix: {len(self.failed)} notebook(s) could not be graded (reasons above): grade again.")
+        if not self.results and not self.failed:
+            lines.append("To fix: nothing was graded: pass the export of this course's assignments (a zip as "
+                         "downloaded, or its unzipped folder) or a folder <student>/<assignment>/<notebook>.ipynb.")
+        return lines
+
+    @property
+    def complete(self) -> bool:
+        """Everything submitted was graded (receipts aside): the run may exit 0."""
+        return not self.to_fix()
