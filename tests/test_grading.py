@@ -25,6 +25,7 @@ import pytest
 from descent_grading import roundtrip
 from descent_grading.check import check
 from descent_grading.grade import grade_class
+from descent_grading.sandbox import allow_list
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 3  # seconds per cell, for this test course only
@@ -111,7 +112,7 @@ for pid in os.listdir('/proc'):
             leaked.append(pid)
     except OSError:
         pass
-leaked += [name for name in os.listdir('/tmp') if name != 'matplotlib']
+leaked += [name for name in os.listdir('/tmp') if name not in {paths['tmp']!r}]
 leaked += [name for name in os.listdir('/home') if name != 'student']
 for path in {paths['write']!r}:
     try:
@@ -294,7 +295,9 @@ def grade_everything(folder: Path, as_user: int | None) -> dict:
     paths = {"read": [str(root / "solutions" / "99_fixture" / "99_fixture.ipynb"), str(root / "gradebook.db"),
                       str(victim), str(ROOT / "src" / "descent" / "numerics.py"), "/etc/shadow"],
              "list": [str(root / "*"), str(submitted / "*"), str(ROOT / "solutions" / "*"), str(ROOT / ".git" / "*")],
-             "write": [str(victim), str(root / "gradebook.db"), str(root / "grades.csv"), str(root / "x")]}
+             "write": [str(victim), str(root / "gradebook.db"), str(root / "grades.csv"), str(root / "x")],
+             # in /tmp: matplotlib's cache, and the way to a venv under /tmp (a CI checkout), which is readable
+             "tmp": ["matplotlib", *(Path(path).parts[2] for path in allow_list() if path.startswith("/tmp/"))]}
     cases = {**CASES, "attack_files": (edit(mean=attack_files(paths), slope="# slope is defined above"), 5, "passed")}
     for student, (build, _, _) in cases.items():
         notebook = submitted / student / "99_fixture" / "99_fixture.ipynb"

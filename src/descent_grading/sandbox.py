@@ -89,6 +89,8 @@ class Sandbox:
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
         args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        # The private /tmp first: a venv under /tmp (a CI checkout) is then bound on top of it, not hidden by it.
+        args += ["--perms", "1777", "--size", str(FILE_SIZE), "--tmpfs", "/tmp"]
         for path in self.readable:
             args += [*_parents(path), "--ro-bind", path, path]
         for path in installed_copies(self.readable):  # an installed (not editable) course: hide the full copy
@@ -97,7 +99,7 @@ class Sandbox:
         for name in GRADER_FILES:
             args += ["--ro-bind", str(grader / name), f"{GRADER}/{name}"]
         args += ["--proc", "/proc", "--dev", "/dev", "--perms", "0777", "--size", str(FILE_SIZE), "--tmpfs", HOME,
-                 "--perms", "1777", "--size", str(FILE_SIZE), "--tmpfs", "/tmp", "--chdir", HOME]
+                 "--chdir", HOME]
         for key, value in ENV.items():
             args += ["--setenv", key, value]
         if self.mode == "root":
@@ -122,7 +124,7 @@ def _parents(path: str) -> list[str]:
     """bubblewrap makes missing parents of a mount point private (0700): make them traversable instead."""
     args = []
     for parent in reversed(Path(path).parents):
-        if str(parent) != "/":
+        if str(parent) not in ("/", "/tmp"):  # /tmp is the sandbox's own, writable by all
             args += ["--perms", "0755", "--dir", str(parent)]
     return args
 
