@@ -300,7 +300,7 @@ def short(x) -> str:
     x = float(x)
     if x != 0 and math.isfinite(x) and not 1e-4 <= abs(x) < 1e6:
         return f"{x:.6g}"
-    return np.format_float_positional(x, precision=6, trim="0") if math.isfinite(x) else str(x)
+    return np.format_float_positional(x, precision=6, fractional=False, trim="0") if math.isfinite(x) else str(x)
 
 
 def _numbers(x) -> np.ndarray | None:
