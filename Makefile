@@ -50,8 +50,11 @@ book: $(VENV)/.installed
 	echo "$$inputs" > _build/.inputs
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
+# Two workers (CI has two cores); tests/conftest.py sends each file whole to one worker, and the book files together.
+# JOBS=0 runs everything in this process (easier to debug).
+JOBS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 lab: $(VENV)/.installed
 	@if [ "$${CI:-}" = true ]; then echo "error: make lab is interactive; not run under CI=true" >&2; exit 1; fi

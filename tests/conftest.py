@@ -1,4 +1,5 @@
-"""One book build for the whole test session, shared by tests/test_book.py and tests/test_browser.py."""
+"""One book build for the whole test session, shared by tests/test_book.py and tests/test_browser.py, and the
+grouping that keeps a parallel run (pytest-xdist) correct."""
 
 import json
 import os
@@ -46,6 +47,27 @@ def book_html(tmp_path_factory) -> Path:
     log = result.stdout[-4000:] + result.stderr[-4000:]
     assert result.returncode == 0, f"jupyter-book build failed:\n{log}"
     return out / "_build" / "html"
+
+
+BOOK_TESTS = {"test_book.py", "test_browser.py"}  # they share the book_html fixture: one build, one worker
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in BOOK_TESTS)  # the longest job starts first
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs on two workers (pytest-xdist). Each file goes whole to one worker (a notebook's cells share
+    one kernel, a module's tests its fixtures), and the two book files go together (they share one build)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return "book" if Path(file).name in BOOK_TESTS else file
+
+    return ByFile(config, log)
 
 
 def pytest_terminal_summary(terminalreporter):
