@@ -109,12 +109,7 @@ def shows_a_figure(source: str) -> str | None:
     return None
 
 
-SNAPSHOT_FIRST = {"03_learning_rate", "04_sgd_variants"}  # issue 13: chapters 3-4 are being rewritten (i13a)
-
-
-@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.xfail(
-    path.stem in SNAPSHOT_FIRST, reason="snapshot cell before the explorer (issue 13)", strict=True))
-    for path in CHAPTERS], ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
 def test_no_explorer_is_preceded_by_a_snapshot_of_its_own_figure(path):
     # The static explorer opens on the figure the explorer shows; a snapshot cell before it would show the same
     # figure twice in a row on the page.

@@ -530,8 +530,8 @@ def test_static_frames_sweep_the_main_slider_and_open_on_the_current_figure(fact
 
 def test_static_html_is_deterministic_and_each_frame_is_a_png_of_the_figure():
     explorer = learning_rate_explorer()
-    first = explorer.static_html(n=3, dpi=50)
-    assert explorer.static_html(n=3, dpi=50) == first
+    first = explorer.static_html("lr", n=3, dpi=50)
+    assert explorer.static_html("lr", n=3, dpi=50) == first
     from PIL import Image
 
     from descent.widgets.explorer import _crop_boxes, _cut, _picture_of

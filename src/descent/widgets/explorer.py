@@ -242,6 +242,8 @@ class Explorer:
             options = "".join(f'<option value="{i}">{html.escape(view["label"])}</option>'
                               for i, view in enumerate(rendered))
             menu = f'<label>View <select style="max-width:100%">{options}</select></label>'
+        elif views[0].label:  # one sweep, named: say what it shows
+            menu = f'<span>{html.escape(views[0].label)}</span>'
         label, value = html.escape(first["slider"]), html.escape(first["labels"][first["start"]])
         return (
             '<figure class="descent-explorer" style="margin:1em 0">'

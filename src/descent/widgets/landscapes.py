@@ -261,11 +261,20 @@ def learning_rate_explorer(landscape: Landscape | None = None, x0=None, steps: i
 
     value = float(round(0.75 * limit, 12))
     sliders = {"lr": Slider(low, high, 0.02, value, log=True, description="learning rate α")}
+    # The static page's frames sit where the story is: around the best step α* = 2/(λ_min + λ_max) and the
+    # limit 2/λ_max, on values the slider can take (it moves in 0.02 decades from limit/100).
+    powers, label = {-1.0, -0.5, -0.2, -0.1, -0.02, 0.0, 0.02, 0.1, 0.2, 0.38}, f"around 2/λ_max = {limit:.3g}"
+    lambdas = np.linalg.eigvalsh(landscape.hessian)
+    if lambdas[0] > 0:  # a bowl: gradient descent's best step exists
+        best = 2 / (lambdas[0] + lambdas[-1])
+        powers.add(round(round(math.log10(best / limit) / 0.02) * 0.02, 2))
+        label = f"around α* = {best:.3g} and 2/λ_max = {limit:.3g}"
+    views = (View(label, None, "lr", tuple(limit * 10.0**power for power in sorted(powers))),)
     alt = (f"Three parts. Left: contour map of the {landscape.name} landscape with the path of {steps} "
            "steps of gradient descent. Right: the loss at each step on a logarithmic axis, falling when the "
            "learning rate is below 2/λmax and rising when it is above. Bottom: a learning-rate axis on a log "
            f"scale, green below the critical value 2/λmax = {limit:.3g} and red above it, with a triangle at "
            "the current learning rate. The title states whether the current rate converges.")
-    explorer = Explorer(fig, sliders, draw, alt, main="lr", moving=(*panels.moving, marker, title))
+    explorer = Explorer(fig, sliders, draw, alt, main="lr", moving=(*panels.moving, marker, title), views=views)
     explorer.update()
     return explorer
