@@ -14,6 +14,9 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"  # solutions/NN_name/NN_name.ipynb, with hidden tests
 c.CourseDirectory.release_directory = "exercises"  # generated student versions: never edit by hand
+# The gradebook's course: never empty, or PostgreSQL (which, unlike SQLite, enforces the gradebook's foreign keys)
+# refuses every assignment nbgrader records.
+c.CourseDirectory.course_id = "descent"
 
 # Seconds each cell may run while validating or grading; a student's infinite loop fails, not hangs.
 # `make grade` interrupts a cell at this limit, kills a kernel that ignores the interrupt, and gives a whole
