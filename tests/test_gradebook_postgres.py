@@ -1,6 +1,7 @@
 """The gradebook in a real PostgreSQL server (conftest's throwaway one): a class graded into PostgreSQL gets the
 grades a SQLite run gets, and two graders started at once on two halves of a class, writing to one PostgreSQL
-gradebook, both succeed with every student recorded once.
+gradebook, both succeed with every student recorded once. nbgrader creates its rows by looking first and inserting
+after, so graders setting up one empty gradebook at once used to fail on each other's rows (``GradebookLock``).
 
 The class is the fixture assignment (tests/fixtures/grading: `mean`, 2 points, and `slope`, 3 points) answered in
 four ways, so each student's score says which tests passed.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from descent_grading import roundtrip
+from descent_grading.course import load_config, source_notebooks, venv_on_path
 from descent_grading.grade import grade_class
 
 UNSANDBOXED = shutil.which("bwrap") is None  # the submissions are the instructor's own answers: safe either way
@@ -102,3 +105,32 @@ def test_two_graders_at_once_on_halves_of_a_class_record_every_student_once(post
     assert {student: score for (student, _), (score, _) in recorded["submissions"].items()} == \
         {student: score for student, (_, score) in CLASS.items()}
     assert (recorded["assignments"], recorded["notebooks"]) == (1, 1)
+
+
+def _set_up(root: Path, release: Path, barrier, outcomes) -> None:
+    """One grader's setup (in a forked process), started when all the others are ready too."""
+    venv_on_path()
+    barrier.wait()
+    try:
+        notebook = source_notebooks(load_config(root), "99_fixture", release)["99_fixture"]
+        outcomes.put(sorted(cell.points for cell in notebook.cells if cell.points))
+    except Exception as error:
+        outcomes.put(f"{type(error).__name__}: {error}")
+
+
+def test_graders_setting_up_one_empty_gradebook_at_once_all_succeed(postgres_server, fixture_class, tmp_path):
+    solutions, _ = fixture_class
+    db_url = postgres_server.new_database("setup_race")
+    root = course(tmp_path / "course", solutions, db_url)
+    graders = 4
+    context = multiprocessing.get_context("fork")
+    barrier, outcomes = context.Barrier(graders), context.Queue()
+    processes = [context.Process(target=_set_up, args=(root, tmp_path / f"release{index}", barrier, outcomes))
+                 for index in range(graders)]
+    for process in processes:
+        process.start()
+    results = [outcomes.get(timeout=300) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    assert results == [[2.0, 3.0]] * graders
+    assert (gradebook(db_url)["assignments"], gradebook(db_url)["notebooks"]) == (1, 1)
