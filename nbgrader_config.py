@@ -24,9 +24,9 @@ c.CourseDirectory.course_id = "descent"
 c.ExecutePreprocessor.timeout = 60
 
 # The gradebook is SQLite at {root}/gradebook.db by default (`make grade` keeps it readable by you only). For a
-# large class, or several graders at once, point it at PostgreSQL (install a driver into .venv first, e.g.
-# `.venv/bin/pip install psycopg2-binary`; it is not in requirements.txt):
-# c.CourseDirectory.db_url = "postgresql://grader:password@db.example.org/descent"
+# large class, or several graders at once, point it at PostgreSQL (driver: psycopg 3, in requirements.txt; keep the
+# password in ~/.pgpass; a local server's Unix socket: "postgresql+psycopg://grader@/descent?host=/var/run/postgresql"):
+# c.CourseDirectory.db_url = "postgresql+psycopg://grader@db.example.org/descent"
 
 # `make grade SUBMISSIONS=export.zip` recognises Canvas's, Moodle's and Blackboard's exports by themselves. Files
 # named otherwise are read as `nbgrader zip_collect` reads them, with this pattern: by default
