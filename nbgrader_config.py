@@ -14,6 +14,9 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"  # solutions/NN_name/NN_name.ipynb, with hidden tests
 c.CourseDirectory.release_directory = "exercises"  # generated student versions: never edit by hand
+# The gradebook's course: never empty, or PostgreSQL (which, unlike SQLite, enforces the gradebook's foreign keys)
+# refuses every assignment nbgrader records.
+c.CourseDirectory.course_id = "descent"
 
 # Seconds each cell may run while validating or grading; a student's infinite loop fails, not hangs.
 # `make grade` interrupts a cell at this limit, kills a kernel that ignores the interrupt, and gives a whole
@@ -21,9 +24,9 @@ c.CourseDirectory.release_directory = "exercises"  # generated student versions:
 c.ExecutePreprocessor.timeout = 60
 
 # The gradebook is SQLite at {root}/gradebook.db by default (`make grade` keeps it readable by you only). For a
-# large class, or several graders at once, point it at PostgreSQL (install a driver into .venv first, e.g.
-# `.venv/bin/pip install psycopg2-binary`; it is not in requirements.txt):
-# c.CourseDirectory.db_url = "postgresql://grader:password@db.example.org/descent"
+# large class, or several graders at once, point it at PostgreSQL (driver: psycopg 3, in requirements.txt; keep the
+# password in ~/.pgpass; a local server's Unix socket: "postgresql+psycopg://grader@/descent?host=/var/run/postgresql"):
+# c.CourseDirectory.db_url = "postgresql+psycopg://grader@db.example.org/descent"
 
 # `make grade SUBMISSIONS=export.zip` recognises Canvas's, Moodle's and Blackboard's exports by themselves. Files
 # named otherwise are read as `nbgrader zip_collect` reads them, with this pattern: by default

@@ -1,5 +1,5 @@
-"""One book build for the whole test session, shared by tests/test_book.py and tests/test_browser.py, and the
-grouping that keeps a parallel run (pytest-xdist) correct."""
+"""Session-wide fixtures: one book build (shared by tests/test_book.py and tests/test_browser.py) and one throwaway
+PostgreSQL server (tests/postgres.py), and the grouping that keeps a parallel run (pytest-xdist) correct."""
 
 import json
 import os
@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import postgres
 import pytest
 from hypothesis import settings
 
@@ -70,10 +71,23 @@ def pytest_xdist_make_scheduler(config, log):
     return ByFile(config, log)
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for this session (``.new_database(name)`` gives a db_url); skipped only when PostgreSQL
+    is not installed. A server that is installed but does not start is an error, not a skip."""
+    bindir = postgres.bin_dir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (.ci/run installs Debian's postgresql): no initdb or pg_ctl found")
+    with postgres.server(bindir) as server:
+        yield server
+
+
 def pytest_terminal_summary(terminalreporter):
-    """Say loudly when the browser checks did not run (a skip is otherwise one letter in the progress line)."""
-    skipped = [report for report in terminalreporter.stats.get("skipped", [])
-               if "test_browser" in getattr(report, "nodeid", "")]
-    if skipped:
-        reason = skipped[0].longrepr[-1] if isinstance(skipped[0].longrepr, tuple) else skipped[0].longrepr
-        terminalreporter.write_sep("!", f"browser checks skipped: {reason}", yellow=True)
+    """Say loudly when the browser or PostgreSQL checks did not run (a skip is otherwise one letter in the progress
+    line)."""
+    for name, what in (("test_browser", "browser checks"), ("test_gradebook_postgres", "PostgreSQL gradebook checks")):
+        skipped = [report for report in terminalreporter.stats.get("skipped", [])
+                   if name in getattr(report, "nodeid", "")]
+        if skipped:
+            reason = skipped[0].longrepr[-1] if isinstance(skipped[0].longrepr, tuple) else skipped[0].longrepr
+            terminalreporter.write_sep("!", f"{what} skipped: {reason}", yellow=True)

@@ -1,6 +1,6 @@
 """The course as the grader sees it: nbgrader's configuration, the assignments in ``solutions/``, each notebook's
 instructor cells as ``nbgrader generate_assignment`` records them in the gradebook, the ``descent`` names it
-withholds, and the gradebook where grades are recorded.
+withholds, and the gradebook where grades are recorded (with the lock that lets several graders share it).
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,9 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.pool import NullPool
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -25,6 +29,42 @@ from .withhold import withheld_names
 
 CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email", "raw_score",
                "late_submission_penalty", "score", "max_score"]  # nbgrader export's columns, in its order
+
+
+class GradebookLock:
+    """Lets graders on several machines share one PostgreSQL gradebook. nbgrader creates the tables, the course,
+    assignment and notebook rows by looking first and inserting after, and it replaces a notebook's rows while no
+    submission refers to them: two graders at once fail on the rows the other just created, or one removes a
+    notebook under the submission the other is recording. ``held()`` takes a PostgreSQL advisory lock (on this
+    object's own connection, opened on first use) around such steps; for other databases it does nothing (a SQLite
+    gradebook serves one grader at a time)."""
+
+    KEY = 0x64657363656E74  # "descent": one lock per database, shared by every grader of the course
+
+    def __init__(self, db_url: str):
+        self.db_url, self.connection = db_url, None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if make_url(self.db_url).get_backend_name() != "postgresql":
+            yield
+            return
+        if self.connection is None:
+            engine = create_engine(self.db_url, poolclass=NullPool)
+            self.connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.KEY})
+        try:
+            yield
+        finally:
+            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
+
+    def __enter__(self) -> GradebookLock:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 @dataclass(frozen=True)
@@ -60,15 +100,22 @@ def course_notebooks(coursedir: CourseDirectory) -> dict[str, list[str]]:
 
 def source_notebooks(config: Config, assignment: str, release: Path) -> dict[str, Notebook]:
     """Run ``nbgrader generate_assignment`` (into the private folder ``release``, not ``exercises/``; into the
-    course's gradebook) and return each notebook's instructor cells, in order, with the full source of its tests."""
+    course's gradebook, holding its lock) and return each notebook's instructor cells, in order, with the full
+    source of its tests."""
     config = Config(config)
     config.CourseDirectory.release_directory = str(release)
     coursedir = CourseDirectory(config=config)
-    outcome = NbGraderAPI(coursedir=coursedir, config=config).generate_assignment(assignment, force=True, create=True)
-    if not outcome["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{outcome.get('log', '')[-3000:]}")
+    with GradebookLock(coursedir.db_url) as lock, lock.held():  # another grader may be writing these rows
+        outcome = NbGraderAPI(coursedir=coursedir, config=config).generate_assignment(assignment, force=True,
+                                                                                      create=True)
+        if not outcome["success"]:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{outcome.get('log', '')[-3000:]}")
+        return _stored_notebooks(coursedir, assignment, release)
+
+
+def _stored_notebooks(coursedir: CourseDirectory, assignment: str, release: Path) -> dict[str, Notebook]:
     notebooks = {}
-    with Gradebook(coursedir.db_url) as gb:
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for path in sorted((release / assignment).glob("*.ipynb")):
             stored = gb.find_notebook(path.stem, assignment)
             sources = {cell.name: cell.source for cell in stored.source_cells}

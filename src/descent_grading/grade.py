@@ -22,7 +22,8 @@ from nbgrader.coursedir import CourseDirectory
 
 from . import collect as collecting
 from . import report
-from .course import cell_timeout, course_notebooks, load_config, record, source_notebooks, venv_on_path
+from .course import (GradebookLock, cell_timeout, course_notebooks, load_config, record, source_notebooks,
+                     venv_on_path)
 from .run import NOTEBOOK_BUDGET, Job, Processes, Result, grade_notebook
 from .sandbox import Sandbox, prepare
 from .withhold import build_view
@@ -108,7 +109,8 @@ def _run(job_list, jobs, sandbox, cpu_seconds, root, coursedir, extra, summary, 
         retry = []
         with _pool(jobs, sandbox, cpu_seconds) as pool:
             futures = {pool.submit(_grade, job): job for job in pending}
-            with Gradebook(coursedir.db_url) as gb:  # opened after the workers forked: they never touch it
+            # opened after the workers forked: they never touch it. The lock keeps another grader's setup out.
+            with Gradebook(coursedir.db_url, coursedir.course_id) as gb, GradebookLock(coursedir.db_url) as lock:
                 for future in as_completed(futures):
                     job = futures[future]
                     try:
@@ -119,7 +121,9 @@ def _run(job_list, jobs, sandbox, cpu_seconds, root, coursedir, extra, summary, 
                     except Exception as error:  # reported, never turned into a grade
                         result = Result(job.student, job.assignment, job.notebook, job.timestamp,
                                         failure=f"{type(error).__name__}: {error}")
-                    if row := _finish(result, extra, gb, root, summary):
+                    with lock.held():
+                        row = _finish(result, extra, gb, root, summary)
+                    if row:
                         rows[row["assignment"], row["student_id"]] = row  # the last notebook's row has the total
                     progress.step(f"{result.student}/{result.assignment} "
                                   + (f"{result.score:g}/{result.max_score:g}" if not result.failure else "NOT GRADED"))
