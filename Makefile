@@ -16,14 +16,16 @@ PIP_FLAGS := $(if $(filter true,$(CI)),--quiet --progress-bar off,)
 # Programs the tools start themselves (Jupyter kernels, nbgrader) come from the venv too.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help book test lab assignments grade check clean
+.PHONY: help book test lab assignments grade grade-report check clean
 
 help:
 	@echo "make book         build the course into _build/html (runs changed notebooks, zero warnings allowed)"
 	@echo "make test         run the test suite (library, doctests, book build)"
 	@echo "make lab          open JupyterLab on the notebooks"
 	@echo "make assignments  generate exercises/ from solutions/ with nbgrader"
-	@echo "make grade SUBMISSIONS=folder-or-zip   grade a class: grades.csv and feedback/ (README: For instructors)"
+	@echo "make grade SUBMISSIONS=folder-or-zip   grade a class: grades.csv, LMS files, feedback/ (README: For instructors)"
+	@echo "make grade SUBMISSIONS=... SHARD=i/n   grade the i-th of n shares of the students (one machine of n)"
+	@echo "make grade-report SUBMISSIONS=...      grades.csv and LMS files from the gradebook, once every shard is done"
 	@echo "make check NOTEBOOK=path               run a notebook's visible tests and print each part's result"
 	@echo "make clean        remove build outputs (keeps .venv; rm -rf .venv to reinstall)"
 
@@ -70,10 +72,16 @@ assignments: $(VENV)/.installed
 
 # Grades a class: SUBMISSIONS is a Canvas, Moodle or Blackboard export (zip or unzipped) or a folder
 # <student_id>/<assignment>/<notebook>.ipynb; exits non-zero when a file could not be graded.
-# Writes grades.csv and feedback/ here and records the grades in the gradebook; the submissions are only read.
+# Writes feedback/, grades.csv and each LMS's import files here and records the grades in the gradebook; the
+# submissions are only read. SHARD=i/n grades the students of shard i of n (by a hash of their id) into the gradebook
+# and feedback/ only; grade-report then writes grades.csv and the LMS files from the gradebook.
 grade: $(VENV)/.installed
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-or-zip" >&2; exit 2; }
-	$(BIN)/python -m descent_grading grade "$(SUBMISSIONS)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-or-zip [SHARD=i/n]" >&2; exit 2; }
+	$(BIN)/python -m descent_grading grade "$(SUBMISSIONS)" $(if $(SHARD),--shard "$(SHARD)",)
+
+grade-report: $(VENV)/.installed
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-report SUBMISSIONS=folder-or-zip" >&2; exit 2; }
+	$(BIN)/python -m descent_grading report "$(SUBMISSIONS)"
 
 # A student's self-check: runs the notebook's visible tests (the hidden ones run only when graded).
 check: $(VENV)/.installed

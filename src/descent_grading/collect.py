@@ -45,6 +45,8 @@ class Submission:
     notices: list[str] = field(default_factory=list)  # e.g. "graded as 01_x.ipynb"
     export: str = NBGRADER  # which export it was recognised in
     order: tuple = ()  # orders a student's attempts at one notebook: the greatest is the newest
+    lms: str = ""  # the LMS whose export it came from (lms.CANVAS...), empty for nbgrader's layout and named_regexp
+    name: str = ""  # the student's name as the LMS wrote it
 
 
 @dataclass
@@ -131,8 +133,8 @@ def _from_lms(name: str, named: lms.Named, notebooks: dict) -> Submission:
     if named.late:
         notices.append(f"{named.lms} marked it late")
     return Submission(named.student, assignment, notebook, name, named.timestamp, notices=notices,
-                      export=f"{named.lms}'s export",
-                      order=(named.attempt, lms.copy_number(named.filename)))
+                      export=f"{named.lms}'s export", order=(named.attempt, lms.copy_number(named.filename)),
+                      lms=named.lms, name=named.name)
 
 
 def _one(name: str, notebooks: dict, files: _Files, collector) -> Submission | Skipped | None:

@@ -131,16 +131,20 @@ def _stored_notebooks(coursedir: CourseDirectory, assignment: str, release: Path
     return notebooks
 
 
-def record(gb: Gradebook, result: Result, timestamp) -> dict:
-    """Store the auto-grades in the gradebook and return the submission's grades.csv row, as nbgrader exports it."""
+def record(gb: Gradebook, result: Result, timestamp) -> None:
+    """Store the auto-grades in the gradebook."""
     gb.update_or_create_student(result.student)
     with warnings.catch_warnings():  # nbgrader 0.9.6 with SQLAlchemy 2 warns about its own autoflush
         warnings.simplefilter("ignore", SAWarning)
-        submission = gb.update_or_create_submission(result.assignment, result.student, timestamp=timestamp)
+        gb.update_or_create_submission(result.assignment, result.student, timestamp=timestamp)
     for test in result.tests:
         entry = gb.find_grade(test.name, result.notebook, result.assignment, result.student)
         entry.auto_score, entry.needs_manual_grade = test.score, False
     gb.db.commit()
+
+
+def row_of(submission) -> dict:
+    """A gradebook submission (``gb.find_submission``) as its grades.csv row, as nbgrader exports it."""
     student, assignment = submission.student, submission.assignment
     row = {"assignment": assignment.name, "duedate": assignment.duedate, "timestamp": submission.timestamp,
            "student_id": student.id, "last_name": student.last_name, "first_name": student.first_name,

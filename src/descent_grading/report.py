@@ -1,6 +1,6 @@
-"""What grading leaves behind: ``grades.csv``, a feedback page per submission (``feedback/``), the executed notebooks
-for instructors (``autograded/``, hidden tests included: readable by the grader's user only), a progress line while
-it runs, and the closing summary.
+"""What grading leaves behind: ``grades.csv`` and each LMS's import files (``lms_files``), both from the gradebook, a
+feedback page per submission (``feedback/``), the executed notebooks for instructors (``autograded/``, hidden tests
+included: readable by the grader's user only), a progress line while it runs, and the closing summary.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
 
-from . import feedback
-from .course import CSV_COLUMNS
+from . import feedback, lms_files
+from .course import CSV_COLUMNS, row_of
 from .run import Result
 
 
@@ -42,6 +44,34 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(handle, CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+
+def write_class_files(root: Path, coursedir: CourseDirectory, submissions: list) -> tuple[list[Path], list]:
+    """``grades.csv`` and the LMS files for these submissions (``collect.Submission``), from the course's gradebook
+    alone (plus the feedback pages in ``feedback/``). Returns the files written and the submissions the gradebook has no
+    grade for."""
+    by_key: dict = {}
+    for sub in submissions:
+        by_key.setdefault((sub.assignment, sub.student), []).append(sub)
+    rows, graded, missing = [], [], []
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:  # the course's id: no stray default course
+        for (assignment, student), subs in sorted(by_key.items()):
+            try:
+                stored = gb.find_submission(assignment, student)
+            except MissingEntry:
+                missing += subs
+                continue
+            rows.append(row_of(stored))
+            graded.append(_graded(root, stored, subs[0], rows[-1]))
+    write_csv(root / "grades.csv", rows)
+    return [root / "grades.csv", *lms_files.write(root, [g for g in graded if g.lms])], missing
+
+
+def _graded(root: Path, stored, sub, row: dict) -> lms_files.Graded:
+    tests = tuple((grade.name, grade.score, grade.max_score) for nb in stored.notebooks for grade in nb.grades)
+    pages = (root / "feedback" / sub.student / sub.assignment / f"{nb.name}.html" for nb in stored.notebooks)
+    return lms_files.Graded(sub.lms, sub.student, sub.name, sub.assignment, float(row["score"]),
+                            float(row["max_score"]), tests, tuple(page for page in pages if page.exists()))
 
 
 class Progress:
@@ -71,12 +101,24 @@ class Summary:
     sandbox: str = ""
     seconds: float = 0.0
     jobs: int = 1
+    written: list[Path] = field(default_factory=list)  # grades.csv and the LMS files
+    notes: list[str] = field(default_factory=list)  # e.g. which shard ran
+    missing: list[str] = field(default_factory=list)  # submissions the gradebook has no grade for (report)
+    reported: int = -1  # grades reported from the gradebook alone (report); -1 when grading
+    empty_ok: bool = False  # grading nothing is no problem (a shard holding none of the students)
 
     def text(self, root: Path) -> str:
         graded = len(self.results)
         per = self.seconds / graded if graded else 0.0
-        lines = [f"Graded {graded} submission notebook(s) in {self.seconds:.1f} s with {self.jobs} worker(s) "
-                 f"({per:.2f} s each): {root / 'grades.csv'} and {root / 'feedback'}/"]
+        if self.reported >= 0:
+            lines = [f"Reported {self.reported} grade(s) from the gradebook in {self.seconds:.1f} s."]
+        else:
+            lines = [f"Graded {graded} submission notebook(s) in {self.seconds:.1f} s with {self.jobs} worker(s) "
+                     f"({per:.2f} s each): feedback in {root / 'feedback'}/"]
+        if self.written:
+            lines.append("Wrote: " + ", ".join(str(path.relative_to(root)) for path in self.written)
+                         + f" in {root}.")
+        lines += self.notes
         if self.exports:
             lines.append("Recognised: " + ", ".join(f"{export} ({count} student{'s' * (count != 1)})"
                                                     for export, count in sorted(self.exports.items())) + ".")
@@ -93,6 +135,9 @@ class Summary:
             lines.append("Not graded:")
             lines += [f"  {s.origin}: {s.reason}" for s in self.skipped]
             lines += [f"  {origin}: {reason}" for origin, reason in self.failed]
+        if self.missing:
+            lines.append("No grade in the gradebook:")
+            lines += [f"  {origin}" for origin in self.missing]
         lines += self.to_fix()
         flagged = [r for r in self.results if r.withheld]
         if flagged:
@@ -106,7 +151,10 @@ class Summary:
         lines = [f"To fix: {count} file{'s' * (count != 1)} {fix}." for fix, count in sorted(fixes.items())]
         if self.failed:
             lines.append(f"To fix: {len(self.failed)} notebook(s) could not be graded (reasons above): grade again.")
-        if not self.results and not self.failed:
+        if self.missing:
+            lines.append(f"To fix: {len(self.missing)} submission(s) have no grade in the gradebook: grade them "
+                         "(every shard, with the same db_url), then report again.")
+        if not self.results and not self.failed and not self.missing and self.reported <= 0 and not self.empty_ok:
             lines.append("To fix: nothing was graded: pass the export of this course's assignments (a zip as "
                          "downloaded, or its unzipped folder) or a folder <student>/<assignment>/<notebook>.ipynb.")
         return lines
