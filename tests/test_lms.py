@@ -62,6 +62,16 @@ def test_blackboard_stamps_each_attempt_and_its_receipt_is_never_a_submission():
     assert receipt.receipt and receipt.student == "jdoe" and receipt.lms == lms.BLACKBOARD
 
 
+@pytest.mark.parametrize("text, name", [
+    ("Name: Jo Doe (jdoe)\nAssignment: 99_fixture\nDate Submitted: Friday, 20 November 2026 09:30:00\n", "Jo Doe"),
+    ("\ufeffName: Ana María López (jdoe)\r\nAssignment: x\r\n", "Ana María López"),
+    ("Name: Someone Else (other)\n", ""),  # another user's receipt names nobody here
+    ("Assignment: 99_fixture\n", ""),  # no Name line: the name stays empty, the grade still goes back
+])
+def test_a_blackboard_receipt_gives_the_students_name_only_when_it_names_that_username(text, name):
+    assert lms.receipt_name(text, "jdoe") == name
+
+
 @pytest.mark.parametrize("path", ["stray.ipynb", "notes.txt", "ada/99_fixture/99_fixture.ipynb",
                                   "ada_2026-11-21T09:00:00Z_99_fixture.ipynb", "01_loss_functions.ipynb",
                                   "Ada_12_assignsubmission_file_", "x_attempt_2026-11-21.txt"])

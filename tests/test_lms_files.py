@@ -161,7 +161,7 @@ def test_one_run_writes_grades_csv_and_each_lms_file_with_the_graded_scores(runs
     moodle = rows((one / "grades-moodle-99_fixture.csv").read_text(encoding="utf-8"))
     assert [(row[0], row[4]) for row in moodle[1:]] == [("Participant 2001", "3.00"), ("Participant 2002", "5.00")]
     assert rows((one / "grades-blackboard.csv").read_text(encoding="utf-8"))[1:] == [
-        ["", "", "ana.lópez", "3"], ["", "", "jdoe", "5"]]
+        ["", "", "ana.lópez", "3"], ["Doe", "Jo", "jdoe", "5"]]  # the name from jdoe's receipt; ana sent none
     with zipfile.ZipFile(one / "feedback-moodle-99_fixture.zip") as archive:
         page = archive.read("Zoë Ñandú_2001_assignsubmission_file_/99_fixture.html")
     assert page == (one / "feedback" / "2001" / "99_fixture" / "99_fixture.html").read_bytes()

@@ -199,9 +199,12 @@ def collect(path: Path, notebooks: dict, config) -> Collected:
     files = _Files(path)
     try:
         found = [_one(name, notebooks, files, collector) for name in files.names]
+        names = _receipt_names(files, found)
     finally:
         files.close()
     submissions = latest([f for f in found if isinstance(f, Submission)])
+    for sub in submissions:
+        sub.name = sub.name or names.get((sub.lms, sub.student), "")
     exports = Counter(export for export, _ in {(sub.export, sub.student) for sub in submissions})
     skipped = [f for f in found if isinstance(f, Skipped)] + _without_notebook(files.names, notebooks)
     graded = {sub.student for sub in submissions}
@@ -210,6 +213,21 @@ def collect(path: Path, notebooks: dict, config) -> Collected:
         if named and named.receipt and named.student not in graded:
             skip.reason, skip.fix = f"{named.lms}'s receipt for {named.student}: no notebook came with it", NOT_NOTEBOOK
     return Collected(submissions, skipped, exports)
+
+
+def _receipt_names(files: _Files, found: list) -> dict[tuple[str, str], str]:
+    """(LMS, student id) -> the student's name, from the receipts among the files (an unreadable one gives none)."""
+    names = {}
+    for skip in (f for f in found if isinstance(f, Skipped)):
+        named = lms.recognise(skip.origin)
+        if named and named.receipt:
+            try:
+                text = files.read(skip.origin, limit=65536).decode("utf-8", errors="replace")
+            except (KeyError, zipfile.BadZipFile, OSError, RuntimeError):
+                continue
+            names[named.lms, named.student] = lms.receipt_name(text, named.student) or names.get(
+                (named.lms, named.student), "")
+    return names
 
 
 def _without_notebook(names: list[str], notebooks: dict) -> list[Skipped]:

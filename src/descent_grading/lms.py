@@ -7,7 +7,8 @@ id, so that grades can go back), which file they submitted, and which attempt it
 - Moodle: ``<Full Name>_<participant id>_assignsubmission_file_<original name>``, or (with "download submissions in
   folders") a folder ``<Full Name>_<participant id>_assignsubmission_file_`` holding the original file.
 - Blackboard: ``<assignment name>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>_<original name>``, and a receipt
-  ``<assignment name>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>.txt`` per attempt (never graded).
+  ``<assignment name>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>.txt`` per attempt (never graded; read for the
+  student's name, :func:`receipt_name`).
 
 Then :func:`notebook_for` says which of the course's notebooks an original name stands for (also when a browser or
 the LMS renamed it: ``01_loss_functions (1).ipynb``, ``01_loss_functions-1.ipynb``, ``01_Loss_Functions.ipynb``).
@@ -53,6 +54,22 @@ class Named:
     @property
     def receipt(self) -> bool:
         return not self.filename
+
+
+# A Blackboard receipt starts "Name: <First Last> (<username>)", then Assignment, Date Submitted, ... (the layout its
+# "Download Assignment" writes; the stored documentation could not confirm it, so a receipt laid out otherwise only
+# leaves the student's name empty: Blackboard's upload matches rows by Username).
+_RECEIPT_NAME = re.compile(r"^\s*Name:\s*(?P<name>.+?)\s*\((?P<id>[^()]+)\)\s*$", re.MULTILINE)
+
+
+def receipt_name(text: str, student: str) -> str:
+    """The student's name that a Blackboard receipt gives, or "" when its Name line is missing or names another user.
+
+    >>> receipt_name("Name: Zoë O'Brien (zobrien)\\nAssignment: 01_loss_functions\\n", "zobrien")
+    "Zoë O'Brien"
+    """
+    m = _RECEIPT_NAME.search(text.removeprefix("\ufeff"))  # a byte-order mark some Windows tools write
+    return m["name"] if m and m["id"] == student else ""
 
 
 def recognise(path: str) -> Named | None:

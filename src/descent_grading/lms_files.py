@@ -18,7 +18,8 @@
 - ``grades-blackboard.csv``: Blackboard's Grade Center upload (Work Offline > Upload), every field quoted as its
   comma-delimited format requires. Blackboard finds each student by ``Username`` and a column by the ``|<column id>``
   ending its header; the export does not carry that id, so each assignment comes as a column without one, which
-  Blackboard adds as a new (text) column.
+  Blackboard adds as a new (text) column. Last Name and First Name come from the student's receipt (empty without
+  one: Blackboard matches rows by Username alone).
 
 Canvas and Blackboard have no bulk upload of new feedback files (Canvas's "re-upload submissions" only takes back
 annotated copies of the files students submitted, under their names): their students' pages stay in ``feedback/``.
@@ -100,7 +101,8 @@ def blackboard(graded: list[Graded]) -> str:
     rows = [["Last Name", "First Name", "Username", *assignments]]
     for student in sorted({g.student for g in graded}):
         mine = {g.assignment: g for g in graded if g.student == student}
-        rows.append(["", "", student, *(_points(mine[a].score) if a in mine else "" for a in assignments)])
+        first, _, last = next(iter(mine.values())).name.rpartition(" ")  # from the receipt; Blackboard matches Username
+        rows.append([last, first, student, *(_points(mine[a].score) if a in mine else "" for a in assignments)])
     return _csv(rows, csv.QUOTE_ALL)
 
 
