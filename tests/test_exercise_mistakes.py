@@ -135,6 +135,37 @@ MISTAKES += [
 ]
 
 
+L6 = "06_schedules"
+MISTAKES += [
+    # Exercise 6: 15 points, 1 per idea; (a) levels, drops, types, bad input; (b) values, eta_min, past T_max, types,
+    # bad input; (c) warm-up, cosine, past the end, no warm-up, types, bad input.
+    Mistake(L6, "step_lr", "off-by-one: steps counted from 1",
+            (("gamma ** (step // step_size))", "gamma ** ((step + 1) // step_size))"),), 14,
+            {"test_step_lr_drops": "did you count steps from 1, as (step + 1) // step_size?"}),
+    Mistake(L6, "step_lr", "a smooth decay instead of a staircase",
+            (("gamma ** (step // step_size))", "gamma ** (step / step_size))"),), 13,
+            {"test_step_lr_levels": "your rate decays smoothly", "test_step_lr_drops": "use step // step_size"}),
+    Mistake(L6, "cosine_annealing", "the cosine without the ½",
+            (("(1 + math.cos(math.pi * step / T_max)) / 2", "(1 + math.cos(math.pi * step / T_max))"),), 14,
+            {"test_cosine_annealing_values": "that is 1 + cos without the ½"}),
+    Mistake(L6, "cosine_annealing", "the wrong phase: 1 − cos", (("(1 + math.cos(", "(1 - math.cos("),), 14,
+            {"test_cosine_annealing_values": "the phase is wrong"}),
+    Mistake(L6, "cosine_annealing", "eta_min forgotten", (("eta_min + (lr - eta_min) *", "lr *"),), 14,
+            {"test_cosine_annealing_eta_min": "did you forget eta_min?"}),
+    Mistake(L6, "cosine_annealing", "clamped at T_max",
+            (("math.pi * step / T_max", "math.pi * min(step, T_max) / T_max"),), 14,
+            {"test_cosine_annealing_past_T_max": "did you clamp at T_max?"}),
+    Mistake(L6, "warmup_cosine", "a warm-up from 0, not from LinearLR's start factor",
+            (("lr * (s0 + (1 - s0) * step / warmup_steps)", "lr * step / warmup_steps"),), 14,
+            {"test_warmup_cosine_warmup": "your warm-up starts at 0: PyTorch's LinearLR starts at start_factor * lr"}),
+    Mistake(L6, "warmup_cosine", "the cosine counted from step 0, not from the end of the warm-up",
+            (("math.pi * (step - warmup_steps) / T", "math.pi * step / total_steps"),), 14,
+            {"test_warmup_cosine_cosine": "your cosine is counted from step 0"}),
+    Mistake(L6, "warmup_cosine", "no ValueError when total_steps <= warmup_steps",
+            (("if total_steps <= warmup_steps:", "if False:"),), 14,
+            {"test_warmup_cosine_invalid": "should raise ValueError: total_steps must exceed warmup_steps"}),
+]
+
 L8 = "08_training"
 ADAM_RECIPE = '"optimizer": "adam",\n    "lr": 1e-2,\n    "schedule": "warmup_cosine",\n    "epochs": 10,'
 MISTAKES += [
