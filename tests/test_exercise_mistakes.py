@@ -117,12 +117,44 @@ MISTAKES += [
 ]
 
 
-L3, L4 = "03_learning_rate", "04_sgd_variants"
+L3 = "03_learning_rate"
 MISTAKES += [
-    # Exercises 3 and 4: the experiments, graded by running them (12 and 16 points).
+    # Exercise 3: 13 points, 1 per idea; (a) value, types, untouched, bad input; (b) nan, infinities, the factor
+    # rule, types, no losses; (c) below the limit, progress (loss < 1e-4), the target TOL, repeatable.
+    Mistake(L3, "stability_limit", "the limit taken as 1/λ_max", (("float(2.0 / eigenvalues[-1])",
+                                                                  "float(1.0 / eigenvalues[-1])"),), 12,
+            {"test_stability_limit_value": "that is 1 / λ_max: the limit is 2 / λ_max"}),
+    Mistake(L3, "stability_limit", "λ_min instead of λ_max", (("float(2.0 / eigenvalues[-1])",
+                                                              "float(2.0 / eigenvalues[0])"),), 12,
+            {"test_stability_limit_value": "that is 2 / λ_min"}),
+    Mistake(L3, "stability_limit", "the diagonal taken for the eigenvalues",
+            (("float(2.0 / eigenvalues[-1])", "float(2.0 / np.max(np.diag(A)))"),), 12,
+            {"test_stability_limit_value": "the diagonal of a rotated matrix is not its eigenvalues"}),
+    Mistake(L3, "stability_limit", "symmetry checked with ==", (("not np.allclose(A, A.T)", "not np.all(A == A.T)"),),
+            12, {"test_stability_limit_value": "check symmetry with np.allclose(A, A.T), not =="}),
+    Mistake(L3, "has_diverged", "inf missed: np.isnan instead of np.isfinite",
+            (("not np.all(np.isfinite(losses))", "np.any(np.isnan(losses))"),), 12,
+            {"test_has_diverged_inf": "np.isnan does not see inf"}),
+    Mistake(L3, "has_diverged", "nan missed: np.isinf instead of np.isfinite",
+            (("not np.all(np.isfinite(losses))", "np.any(np.isinf(losses))"),), 12,
+            {"test_has_diverged_nan": "nan > anything is False"}),
+    Mistake(L3, "has_diverged", ">= instead of >", (("losses[-1] > factor", "losses[-1] >= factor"),), 12,
+            {"test_has_diverged_factor": "strictly greater"}),
+    Mistake(L3, "has_diverged", "a NumPy array of one bool instead of a bool",
+            (("return bool(not np.all(np.isfinite(losses)) or losses[-1] > factor * losses[0])",
+              "return np.array([not np.all(np.isfinite(losses)) or losses[-1] > factor * losses[0]])"),), 12,
+            {"test_has_diverged_types": "must return True or False"}),
     Mistake(L3, "choose_learning_rate", "α = 1/L, too slow for the flat direction",
-            (("float(2.0 / (mu + L))", "float(1.0 / L)"),), 9,
-            {"test_choose_learning_rate_hidden": "raise lr"}),
+            (("float(2.0 / (mu + L))", "float(1.0 / L)"),), 12,
+            {"test_choose_learning_rate_tol": "raise lr"}),
+    Mistake(L3, "choose_learning_rate", "α = 1/(2L), far too slow", (("float(2.0 / (mu + L))", "float(0.5 / L)"),),
+            11, {"test_choose_learning_rate_progress": "raise lr", "test_choose_learning_rate_tol": "raise lr"}),
+]
+
+
+L4 = "04_sgd_variants"
+MISTAKES += [
+    # Exercise 4: the experiment, graded by running it (16 points).
     Mistake(L4, "choose_momentum", "no momentum, the best plain step", (("return float(lr), float(momentum)",
                                                                         "return 2.0 / 101.0, 0.0"),), 14,
             {"test_choose_momentum_run": "without momentum no step size is fast enough here"}),
