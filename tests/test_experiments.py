@@ -5,6 +5,7 @@ the shipped cache is what the code computes (samples of every sweep recomputed).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -235,6 +236,59 @@ def test_random_search_samples_coarse_then_fine_and_keeps_the_lowest_validation_
     assert search.scores[5] == np.nanmin(run.val_losses)
     again = ex.random_search("adam", data, model, lr_range=(1e-3, 1.0), trials=(4, 3), epochs=3, seed=7)
     np.testing.assert_array_equal(again.scores, search.scores)
+
+
+# ------------------------------------------------------------------------------------- chapter 6's noisy line
+
+
+def test_the_noisy_line_is_chapter_6s_run_measured_against_the_least_squares_line():
+    X, y = make_line(n=200, slope=2.0, intercept=1.0, noise=0.5, seed=3)
+    Xb = np.hstack([X, np.ones((200, 1))])
+    best = np.mean((Xb @ np.linalg.lstsq(Xb, y)[0] - y) ** 2)
+    history = fit(linear_regression(), sgd(lr=0.05), X, y, epochs=4, batch_size=10, seed=3)
+    np.testing.assert_array_equal(ex.noisy_line_excess(0.05, seed=3, epochs=4), history.epoch_losses - best)
+
+
+@FAST
+@given(st.integers(0, 10**6), st.floats(1e-3, 0.3))
+def test_no_line_beats_the_least_squares_line_and_a_seeded_run_repeats(seed, lr):
+    excess = ex.noisy_line_excess(schedules.cosine_annealing(lr, 100), seed=seed, epochs=5)
+    assert excess.shape == (6,) and np.all(excess >= -1e-12)
+    np.testing.assert_array_equal(ex.noisy_line_excess(schedules.cosine_annealing(lr, 100), seed=seed, epochs=5),
+                                  excess)
+
+
+def test_a_list_of_rates_is_the_schedule_it_tabulates():
+    cosine = schedules.cosine_annealing(0.1, 1000)
+    np.testing.assert_array_equal(ex.noisy_line_excess([cosine(e) for e in range(1000)], seed=2),
+                                  ex.noisy_line_excess(cosine, seed=2))
+
+
+def test_a_diverging_run_has_infinite_excess_from_its_divergence_on():
+    excess = ex.noisy_line_excess(5.0, epochs=10)
+    assert np.isfinite(excess[0]) and np.all(np.isinf(excess[-5:]))
+    assert np.all(np.isfinite(excess) == (np.arange(11) < np.argmax(np.isinf(excess))))
+
+
+@pytest.mark.parametrize("rates, word", [([0.1] * 999, "999 rates"), ([0.1] * 999 + [-0.1], "lr[999]=-0.1"),
+                                         ([math.nan] + [0.1] * 999, "lr[0]=nan")])
+def test_bad_rates_are_refused_by_name(rates, word):
+    with pytest.raises(ValueError, match=re.escape(word)):
+        ex.noisy_line_excess(rates)
+
+
+def test_on_the_noisy_line_a_schedule_is_fast_and_precise_and_no_constant_rate_is_both():
+    """The premise of exercise 6(d), medians over its seeds: the cosine from 0.1 is below 5e-3 after 5 epochs and
+    below 2e-6 at the end; every constant rate from 0.004 to 0.1 misses one of the two by at least a factor 2."""
+    def medians(lr):
+        runs = [ex.noisy_line_excess(lr, seed) for seed in range(101, 108)]
+        return np.median([run[5] for run in runs]), np.median([run[-1] for run in runs])
+
+    fast, end = medians(schedules.cosine_annealing(0.1, 1000))
+    assert fast < 5e-3 / 2 and end < 2e-6 / 2
+    for lr in np.geomspace(0.004, 0.1, 8):
+        fast, end = medians(float(lr))
+        assert fast > 2 * 5e-3 or end > 2 * 2e-6, lr
 
 
 # ------------------------------------------------------------------------------------------------------- cache

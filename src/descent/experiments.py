@@ -1,5 +1,5 @@
 r"""Experiments on a real network: training with a validation set, early stopping, learning-rate searches and
-the seeded sweeps behind chapter 8.
+the seeded sweeps behind chapter 8; and the noisy line of chapter 6, on which a learning-rate schedule is judged.
 
 Chapter 8 trains :func:`digits_model` (a multi-layer perceptron) on :func:`digits_split` (the UCI handwritten
 digits, pixels scaled to [0, 1], cut 60 / 20 / 20 into training, validation and test sets). The pieces:
@@ -17,6 +17,9 @@ digits, pixels scaled to [0, 1], cut 60 / 20 / 20 into training, validation and 
   reads them; ``OPENBLAS_NUM_THREADS=1 python -m descent.experiments [name ...]`` recomputes them (one BLAS
   thread is faster for matrices this small). Every run is seeded, so a recomputation gives the same numbers
   (tests/test_experiments.py recomputes samples of each and compares).
+
+:func:`noisy_line_excess` runs chapter 6's problem, mini-batch SGD fitting a line to noisy points, with any learning
+rate or schedule, and returns the excess loss after each epoch; exercise 6 grades a schedule with it.
 
 A run that diverges (a loss or a parameter becomes NaN or infinite) is recorded, not warned about: in a sweep
 over learning rates it is an ordinary outcome. Its :class:`Run` says at which epoch it happened.
@@ -41,9 +44,10 @@ from . import _checks
 from . import schedules as _schedules
 from .base import GradientTransformation, Tree, apply_updates, as_tree, chain, tree_leaves
 from .clipping import clip_by_global_norm
-from .data import Split, load_digits, minibatches, train_val_test_split
-from .models import Model, accuracy, mlp
+from .data import Split, load_digits, make_line, minibatches, train_val_test_split
+from .models import Model, accuracy, linear_regression, mlp
 from .optim import adam, adamw, rmsprop, sgd
+from .train import fit
 
 Schedule = Callable[[int], float]
 
@@ -444,6 +448,50 @@ def random_search(name: str, data: Split | None = None, model: Model | None = No
 def _score(model, name, lr, data, epochs, batch_size, seed) -> float:
     run = fit_early_stopping(model, make_optimizer(name, lr), data, epochs, batch_size, seed=seed)
     return float(np.nanmin(run.val_losses)) if run.diverged_at is None else math.inf
+
+
+# ------------------------------------------------------------------------------------- chapter 6's noisy line
+
+LINE_POINTS, LINE_BATCH, LINE_EPOCHS = 200, 10, 50  # 20 steps per epoch, 1000 steps in all
+
+
+def noisy_line_excess(lr: float | Schedule | Sequence[float], seed: int = 0, epochs: int = LINE_EPOCHS) -> np.ndarray:
+    r"""Chapter 6's noisy line: 200 points around :math:`y = 2x + 1` with noise of standard deviation 0.5
+    (:func:`descent.data.make_line` with ``seed``), fitted by mini-batch SGD (:math:`B = 10`, 20 steps an epoch,
+    shuffled with ``seed``) from the line :math:`y = 0`. Returns the **excess loss** :math:`L(\theta) - L^\star` on
+    the whole data set at the start and after each of the ``epochs`` epochs (``epochs + 1`` values), where
+    :math:`L^\star` is the loss of the least-squares line; from a divergence on it is ``inf``.
+
+    ``lr`` is a learning rate, a schedule, or the rates themselves, one per step (``20 * epochs`` numbers):
+    ``rates[e]`` is :math:`\alpha_e`, the rate of update :math:`e + 1`.
+
+    >>> excess = noisy_line_excess(0.1)
+    >>> excess.shape, f"{excess[-10:].mean():.1e}"
+    ((51,), '3.9e-03')
+    """
+    epochs = _checks.integer("epochs", epochs, low=1)
+    if not callable(lr) and np.ndim(lr) == 1:
+        lr = _rates(lr, epochs * steps_per_epoch(LINE_POINTS, LINE_BATCH))
+    X, y = make_line(n=LINE_POINTS, slope=2.0, intercept=1.0, noise=0.5, seed=seed)
+    Xb = np.hstack([X, np.ones((len(X), 1))])
+    best = np.mean((Xb @ np.linalg.lstsq(Xb, y)[0] - y) ** 2)
+    history = fit(linear_regression(), sgd(lr=lr), X, y, epochs=epochs, batch_size=LINE_BATCH, seed=seed,
+                  warn=False)
+    excess = np.full(epochs + 1, np.inf)
+    finite = history.epoch_losses[np.isfinite(history.epoch_losses)]
+    excess[:len(finite)] = finite - best
+    return excess
+
+
+def _rates(rates, steps: int) -> Schedule:
+    """The schedule that reads its rates from a list, after checking the list has ``steps`` rates >= 0."""
+    rates = np.asarray(rates, dtype=float)
+    if len(rates) != steps:
+        raise ValueError(f"lr has {len(rates)} rates, which is invalid: give one rate per step, {steps} in all.")
+    bad = np.flatnonzero(~(np.isfinite(rates) & (rates >= 0)))
+    if len(bad):
+        raise ValueError(f"lr[{bad[0]}]={float(rates[bad[0]])!r} is invalid: every rate must be a finite number >= 0.")
+    return lambda e: float(rates[e])
 
 
 # ------------------------------------------------------------------------------------------ the chapter's sweeps
