@@ -135,6 +135,40 @@ MISTAKES += [
 ]
 
 
+L7 = "07_clipping"
+MISTAKES += [
+    # Exercise 7: 17 points, 1 per idea; (a) value, norm type, edges, untouched; (b) values, total, short gradients,
+    # norm type, PyTorch's 1e-6, untouched, edges; (c) values, untouched, edges; (d) the log, other logs, inputs.
+    Mistake(L7, "global_norm", "the norms of the arrays combined with the 2-norm whatever norm_type",
+            (("np.linalg.norm(np.array(norms), ord=norm_type)", "np.linalg.norm(np.array(norms))"),), 16,
+            {"test_global_norm_norm_type": "you combined the arrays' ∞-norms with the 2-norm"}),
+    Mistake(L7, "clip_grad_norm", "each array clipped by its own norm",
+            (("coef = min(max_norm / (total + 1e-6), 1.0)\n    return {key: g * coef for key, g in grads.items()}",
+              "return {\n        key: g * min(max_norm / (np.linalg.norm(np.ravel(g), ord=norm_type) + 1e-6), 1.0)\n"
+              "        for key, g in grads.items()\n    }"),), 16,
+            {"test_clip_grad_norm_values": "each array was clipped by its own norm: clipping is GLOBAL"}),
+    Mistake(L7, "clip_grad_norm", "short gradients scaled up",
+            (("min(max_norm / (total + 1e-6), 1.0)", "max_norm / (total + 1e-6)"),), 16,
+            {"test_clip_grad_norm_short": "scaled UP"}),
+    Mistake(L7, "clip_grad_norm", "no 1e-6: max_norm / total",
+            (("max_norm / (total + 1e-6), 1.0)", "max_norm / total, 1.0)"),), 16,
+            {"test_clip_grad_norm_eps": "keep the 1e-6"}),
+    Mistake(L7, "clip_grad_norm", "the norm after clipping returned",
+            (("for key, g in grads.items()}, total", "for key, g in grads.items()}, total * coef"),), 16,
+            {"test_clip_grad_norm_total": "that is the norm AFTER clipping"}),
+    Mistake(L7, "clip_grad_norm", "scaling in place, as PyTorch's clip_grad_norm_",
+            (("return {key: g * coef for key, g in grads.items()}, total",
+              "for g in grads.values():\n        g *= coef\n    return grads, total"),), 16,
+            {"test_clip_grad_norm_untouched": "changed its argument 1 in place"}),
+    Mistake(L7, "clip_by_value", "min and max swapped",
+            (("np.clip(g, -clip_value, clip_value)", "np.clip(g, clip_value, -clip_value)"),), 16,
+            {"test_clip_by_value_values": "the bounds are swapped"}),
+    Mistake(L7, "choose_max_norm", "the 99th percentile, pulled up by the spikes",
+            (("float(3.0 * np.median(norms))", "float(np.percentile(norms, 99))"),), 15,
+            {"test_choose_max_norm_visible": "spikes", "test_choose_max_norm_logs": "a high percentile"}),
+]
+
+
 L8 = "08_training"
 ADAM_RECIPE = '"optimizer": "adam",\n    "lr": 1e-2,\n    "schedule": "warmup_cosine",\n    "epochs": 10,'
 MISTAKES += [
