@@ -218,6 +218,108 @@ MISTAKES += [
              "test_schedule_rates_target": "lr has 999 rates"}),
 ]
 
+
+L7 = "07_clipping"
+MISTAKES += [
+    # Exercise 7: 17 points, 1 per idea; (a) value, norm type, edges, untouched; (b) values, total, short gradients,
+    # norm type, PyTorch's 1e-6, untouched, edges; (c) values, untouched, edges; (d) the log, other logs, inputs.
+    Mistake(L7, "global_norm", "the norms of the arrays combined with the 2-norm whatever norm_type",
+            (("np.linalg.norm(np.array(norms), ord=norm_type)", "np.linalg.norm(np.array(norms))"),), 16,
+            {"test_global_norm_norm_type": "you combined the arrays' ∞-norms with the 2-norm"}),
+    Mistake(L7, "clip_grad_norm", "each array clipped by its own norm",
+            (("coef = min(max_norm / (total + 1e-6), 1.0)\n    return {key: g * coef for key, g in grads.items()}",
+              "return {\n        key: g * min(max_norm / (np.linalg.norm(np.ravel(g), ord=norm_type) + 1e-6), 1.0)\n"
+              "        for key, g in grads.items()\n    }"),), 16,
+            {"test_clip_grad_norm_values": "each array was clipped by its own norm: clipping is GLOBAL"}),
+    Mistake(L7, "clip_grad_norm", "short gradients scaled up",
+            (("min(max_norm / (total + 1e-6), 1.0)", "max_norm / (total + 1e-6)"),), 16,
+            {"test_clip_grad_norm_short": "scaled UP"}),
+    Mistake(L7, "clip_grad_norm", "no 1e-6: max_norm / total",
+            (("max_norm / (total + 1e-6), 1.0)", "max_norm / total, 1.0)"),), 16,
+            {"test_clip_grad_norm_eps": "keep the 1e-6"}),
+    Mistake(L7, "clip_grad_norm", "the norm after clipping returned",
+            (("for key, g in grads.items()}, total", "for key, g in grads.items()}, total * coef"),), 16,
+            {"test_clip_grad_norm_total": "that is the norm AFTER clipping"}),
+    Mistake(L7, "clip_grad_norm", "scaling in place, as PyTorch's clip_grad_norm_",
+            (("return {key: g * coef for key, g in grads.items()}, total",
+              "for g in grads.values():\n        g *= coef\n    return grads, total"),), 16,
+            {"test_clip_grad_norm_untouched": "changed its argument 1 in place"}),
+    Mistake(L7, "clip_by_value", "min and max swapped",
+            (("np.clip(g, -clip_value, clip_value)", "np.clip(g, clip_value, -clip_value)"),), 16,
+            {"test_clip_by_value_values": "the bounds are swapped"}),
+    Mistake(L7, "choose_max_norm", "the 99th percentile, pulled up by the spikes",
+            (("float(3.0 * np.median(norms))", "float(np.percentile(norms, 99))"),), 15,
+            {"test_choose_max_norm_visible": "spikes", "test_choose_max_norm_logs": "a high percentile"}),
+]
+
+
+
+L5 = "05_adam"
+MISTAKES += [
+    # Exercise 5: 16 points; (a) ema, debias, untouched, bad input; (b) bias correction, moments, eps, untouched,
+    # bad input; (c) decay, moments, untouched, bad input (with descent's Adam step, so (b)'s mistakes stay in (b));
+    # (d) the settings that retrace a path on c × the loss, graded by running both paths.
+    Mistake(L5, "ema_debias", "the weights of the average swapped",
+            (("return decay * np.asarray(average, dtype=float) + (1.0 - decay) * np.asarray(",
+              "return (1.0 - decay) * np.asarray(average, dtype=float) + decay * np.asarray("),), 15,
+            {"test_ema": "you swapped the weights"}),
+    Mistake(L5, "ema_debias", "the correction with t counted from 0",
+            (("/ (1.0 - decay**t)", "/ (1.0 - decay ** (t - 1))"),), 15,
+            {"test_debias": "1 - decay**0 = 0"}),
+    Mistake(L5, "ema_debias", "the average updated in place",
+            (("return decay * np.asarray(average, dtype=float) + (1.0 - decay) * np.asarray(\n"
+              "        value, dtype=float\n    )",
+              "average = np.asarray(average, dtype=float)\n    average *= decay\n"
+              "    average += (1.0 - decay) * np.asarray(value, dtype=float)\n    return average"),), 15,
+            {"test_ema_untouched": "changed its argument 1 in place"}),
+    Mistake(L5, "adam_step", "no bias correction",
+            (("m_hat = new_m / (1.0 - beta1**t)", "m_hat = new_m"),
+             ("v_hat = new_v / (1.0 - beta2**t)", "v_hat = new_v")), 15,
+            {"test_adam_bias_correction": "did you forget the bias correction?"}),
+    Mistake(L5, "adam_step", "the correction with t counted from 0",
+            (("m_hat = new_m / (1.0 - beta1**t)", "m_hat = new_m / (1.0 - beta1 ** (t - 1))"),
+             ("v_hat = new_v / (1.0 - beta2**t)", "v_hat = new_v / (1.0 - beta2 ** (t - 1))")), 15,
+            {"test_adam_bias_correction": "t counts from 1"}),
+    Mistake(L5, "adam_step", "eps inside the square root", (("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)"),), 15,
+            {"test_adam_eps": "you added eps inside the square root"}),
+    Mistake(L5, "adam_step", "eps added before the bias correction",
+            (("np.sqrt(v_hat) + eps", "(np.sqrt(new_v) + eps) / np.sqrt(1.0 - beta2**t)"),), 15,
+            {"test_adam_bias_correction": "you added eps to sqrt(v) before the bias correction"}),
+    Mistake(L5, "adam_step", "beta1 and beta2 swapped", (("beta1, beta2 = betas", "beta2, beta1 = betas"),), 14,
+            {"test_adam_moments": "you swapped beta1 and beta2", "test_adam_bias_correction": "you swapped beta1"}),
+    Mistake(L5, "adam_step", "m averaging g²", (("+ (1.0 - beta1) * grads\n", "+ (1.0 - beta1) * grads**2\n"),), 14,
+            {"test_adam_moments": "m averages the gradient, not its square", "test_adam_bias_correction": "lr·|g|"}),
+    Mistake(L5, "adam_step", "the moments updated in place",
+            (("new_m = beta1 * np.asarray(m, dtype=float) + (1.0 - beta1) * grads",
+              "new_m = np.asarray(m, dtype=float)\n    new_m *= beta1\n    new_m += (1.0 - beta1) * grads"),), 15,
+            {"test_adam_untouched": "changed its argument 3 in place"}),
+    Mistake(L5, "adam_step", "t = 0 accepted", (("    if t < 1:\n        raise ValueError(f\"t={t!r}: Adam counts "
+                                                 "steps from 1.\")\n", ""),), 15,
+            {"test_adam_raises": "t counts from 1"}),
+    Mistake(L5, "adamw_step", "the decay added to the gradient (Adam's L2)",
+            (("decayed = np.asarray(params, dtype=float) * (1.0 - lr * weight_decay)\n"
+              "    return adam_step(decayed, grads, m, v, t, lr=lr, betas=betas, eps=eps)",
+              "grads = np.asarray(grads, dtype=float) + weight_decay * np.asarray(params, dtype=float)\n"
+              "    return adam_step(params, grads, m, v, t, lr=lr, betas=betas, eps=eps)"),), 14,
+            {"test_adamw_decay": "Adam's L2 penalty", "test_adamw_moments": "Adam's L2 penalty"}),
+    Mistake(L5, "adamw_step", "the decay not multiplied by lr",
+            (("(1.0 - lr * weight_decay)", "(1.0 - weight_decay)"),), 15,
+            {"test_adamw_decay": "you multiplied by (1 - weight_decay)"}),
+    Mistake(L5, "scaled_settings", "eps left as it is",
+            (('new["eps"] = settings["eps"] * c', 'new["eps"] = settings["eps"]'),), 15,
+            {"test_scaled_adam": "multiply eps by c"}),
+    Mistake(L5, "scaled_settings", "SGD's lr left as it is",
+            (('new["lr"] = settings["lr"] / c', 'new["lr"] = settings["lr"]'),), 15,
+            {"test_scaled_sgd": "divide lr by c"}),
+    Mistake(L5, "scaled_settings", "Adam's L2 penalty left as it is",
+            (('if optimizer in ("sgd", "adam"):', 'if optimizer == "sgd":'),), 15,
+            {"test_scaled_decay": "multiply weight_decay by c"}),
+    Mistake(L5, "scaled_settings", "AdamW's decay scaled too",
+            (('if optimizer in ("sgd", "adam"):', 'if optimizer in ("sgd", "adam", "adamw"):'),), 15,
+            {"test_scaled_decay": "AdamW's decay θ(1 - lr·λ) never sees"}),
+]
+
+
 L8 = "08_training"
 ADAM_RECIPE = '"optimizer": "adam",\n    "lr": 1e-2,\n    "schedule": "warmup_cosine",\n    "epochs": 10,'
 MISTAKES += [

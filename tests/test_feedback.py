@@ -252,6 +252,19 @@ def test_replay_counts_steps_from_one_and_checks_what_comes_back():
     assert len(reference_replay(adam(lr=0.1), np.zeros(3), [np.ones(3)] * 4)) == 4
 
 
+
+def test_replay_resumes_at_a_step_and_records_copies_that_in_place_updates_cannot_rewrite():
+    def in_place_momentum(params, g, buf, t):  # a learner's buffer updated in place: buf *= 0.9; buf += g
+        buf *= 0.9
+        buf += g
+        return params - 0.1 * buf, buf
+
+    seen = []
+    path = replay(lambda p, g, b, t: seen.append(t) or in_place_momentum(p, g, b, t), np.zeros(1),
+                  [np.ones(1)] * 3, (np.zeros(1),), counted=True, start=61)
+    assert seen == [61, 62, 63]
+    assert [float(b[0]) for _, b in path] == pytest.approx([1.0, 1.9, 2.71])  # not [2.71] * 3
+
 def test_arrays_in_messages_take_one_short_line():
     def overflowing(p, t):
         return float("nan"), np.array([[1e300, np.nan], [0.5, -2.0]]) * np.ones((2, 2))

@@ -235,24 +235,28 @@ def expect_loss(what: str, loss: Callable, reference: Callable | None, pred, tar
                      hint="each entry is ∂L/∂ŷ_i of the mean loss")
 
 
-def replay(step: Callable, params, grads: Sequence, state: Sequence, *, counted: bool = False,
+def replay(step: Callable, params, grads: Sequence, state: Sequence, *, counted: bool = False, start: int = 1,
            **options) -> list[tuple]:
     """Call a learner's step function once per gradient, feeding back what it returns.
 
-    ``step(params, g, *state, **options)`` (with the step number ``t`` from 1 after the state when ``counted``)
-    returns ``(new_params, *new_state)``; the result is that tuple after each step.
+    ``step(params, g, *state, **options)`` (with the step number ``t`` after the state when ``counted``, from
+    ``start``: a run resumed at step 61 has ``start=61``) returns ``(new_params, *new_state)``; the result is a
+    copy of that tuple after each step, so a step that changes its arguments in place cannot rewrite the record.
 
     >>> def halve(params, g, count): return params - 0.5 * g, count + 1
     >>> [float(p) for p, _ in replay(halve, 1.0, [1.0, 1.0], (0,))]
     [0.5, 0.0]
+    >>> def scale_in_place(params, g, t): params *= t; return (params,)
+    >>> [p.tolist() for p, in replay(scale_in_place, np.ones(1), [0.0, 0.0], (), counted=True, start=2)]
+    [[2.0], [6.0]]
     """
     path = []
-    for t, g in enumerate(grads, start=1):
+    for t, g in enumerate(grads, start=start):
         out = step(params, g, *state, t, **options) if counted else step(params, g, *state, **options)
         expect_true(step.__name__, isinstance(out, tuple | list) and len(out) == len(state) + 1,
                     f"must return a tuple of {len(state) + 1} values, got {_brief(out)}")
         params, *state = out
-        path.append(tuple(out))
+        path.append(copy.deepcopy(tuple(out)))
     return path
 
 
