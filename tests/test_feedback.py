@@ -253,6 +253,15 @@ def test_replay_counts_steps_from_one_and_checks_what_comes_back():
     assert len(reference_replay(adam(lr=0.1), np.zeros(3), [np.ones(3)] * 4)) == 4
 
 
+def test_replay_keeps_each_step_even_when_the_step_function_changes_its_inputs_in_place():
+    def in_place(params, g, buf):
+        buf += g  # changes the buffer it was given: the next call rewrites the one returned before
+        return params - buf, buf
+
+    path = replay(in_place, np.zeros(1), [np.ones(1)] * 3, (np.zeros(1),))
+    assert [float(b[0]) for _, b in path] == [1.0, 2.0, 3.0]
+
+
 def test_state_field_finds_a_buffer_through_the_chain_and_names_a_missing_one():
     grads = [np.array([1.0, -2.0]), np.array([0.5, 0.5])]
     (_, first), (_, second) = reference_replay(sgd(lr=0.1, momentum=0.9, weight_decay=0.1), np.ones(2), grads)

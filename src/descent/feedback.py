@@ -241,7 +241,8 @@ def replay(step: Callable, params, grads: Sequence, state: Sequence, *, counted:
     """Call a learner's step function once per gradient, feeding back what it returns.
 
     ``step(params, g, *state, **options)`` (with the step number ``t`` from 1 after the state when ``counted``)
-    returns ``(new_params, *new_state)``; the result is that tuple after each step.
+    returns ``(new_params, *new_state)``; the result is that tuple after each step, copied, so that a step function
+    that changes its inputs in place (which its own test reports) does not rewrite the steps recorded before.
 
     >>> def halve(params, g, count): return params - 0.5 * g, count + 1
     >>> [float(p) for p, _ in replay(halve, 1.0, [1.0, 1.0], (0,))]
@@ -253,7 +254,7 @@ def replay(step: Callable, params, grads: Sequence, state: Sequence, *, counted:
         expect_true(step.__name__, isinstance(out, tuple | list) and len(out) == len(state) + 1,
                     f"must return a tuple of {len(state) + 1} values, got {_brief(out)}")
         params, *state = out
-        path.append(tuple(out))
+        path.append(copy.deepcopy(tuple(out)))
     return path
 
 
