@@ -135,6 +135,62 @@ MISTAKES += [
 ]
 
 
+MISTAKES += [
+    # Exercise 4 (a)-(c): 13 points, one per idea; (a) sizes, shuffle, generator, errors; (b) heavy ball, dampening,
+    # Nesterov, weight decay, inputs; (c) average, step, ε, inputs.
+    Mistake(L4, "minibatch_indices", "sampling with replacement",
+            (("order = rng.permutation(n)", "order = rng.integers(0, n, size=n)"),), 15,
+            {"test_minibatch_indices_order": "shuffle without replacement"}),
+    Mistake(L4, "minibatch_indices", "the last, short batch dropped",
+            (("range(0, n, batch_size)", "range(0, n - batch_size + 1, batch_size)"),), 15,
+            {"test_minibatch_indices_sizes": "the last, smaller batch is missing"}),
+    Mistake(L4, "minibatch_indices", "a generator of its own with a fixed seed",
+            (("order = rng.permutation(n)", "order = np.random.default_rng(0).permutation(n)"),), 15,
+            {"test_minibatch_indices_generator": "use the rng you are given"}),
+    Mistake(L4, "minibatch_indices", "each batch sorted",
+            (("[order[start:start + batch_size] for", "[np.sort(order[start:start + batch_size]) for"),), 15,
+            {"test_minibatch_indices_order": "you sorted each batch"}),
+    Mistake(L4, "momentum_step", "the buffer as an average, (1 − β) g",
+            (("+ (1 - dampening) * grads", "+ (1 - momentum) * grads"),), 14,
+            {"test_momentum_step_heavy_ball": "PyTorch's buffer has no (1 − β) factor",
+             "test_momentum_step_dampening": "you dampened by (1 − β) whatever the dampening"}),
+    Mistake(L4, "momentum_step", "a buffer that starts at 0",
+            (("new_buf = grads\n", "new_buf = (1 - dampening) * grads\n"),), 15,
+            {"test_momentum_step_dampening": "PyTorch does not dampen the first step"}),
+    Mistake(L4, "momentum_step", "Nesterov along the buffer", (("grads + momentum * new_buf if nesterov else new_buf",
+                                                               "new_buf"),), 15,
+            {"test_momentum_step_nesterov": "with nesterov=True step along g1 + β b1"}),
+    Mistake(L4, "momentum_step", "Nesterov with the previous buffer",  # right on the first step: a hidden test
+            (("grads + momentum * new_buf if nesterov",
+              "grads + momentum * (new_buf if buf is None else np.asarray(buf, dtype=float)) if nesterov"),), 15,
+            {"test_momentum_step_nesterov": "you stepped along the buffer you return"}),
+    Mistake(L4, "momentum_step", "weight decay after the momentum",
+            (("    grads = grads + weight_decay * params  # a new array: the caller's grads stay as they were\n", ""),
+             ("return params - lr * grads, None", "return params - lr * (grads + weight_decay * params), None"),
+             ("return params - lr * direction, new_buf",
+              "return params - lr * (direction + weight_decay * params), new_buf")), 15,
+            {"test_momentum_step_weight_decay": "you added λθ after the momentum"}),
+    Mistake(L4, "momentum_step", "the buffer updated in place",
+            (("new_buf = momentum * np.asarray(buf, dtype=float) + (1 - dampening) * grads",
+              "buf *= momentum\n        buf += (1 - dampening) * grads\n        new_buf = buf"),), 15,
+            {"test_momentum_step_inputs": "changed its argument 3 in place"}),
+    Mistake(L4, "rmsprop_step", "ε inside the square root",
+            (("np.sqrt(new_avg) + eps", "np.sqrt(new_avg + eps)"),), 15,
+            {"test_rmsprop_step_eps": "eps goes OUTSIDE the square root"}),
+    Mistake(L4, "rmsprop_step", "the square of the average",
+            (("alpha * square_avg + (1 - alpha) * grads**2", "(alpha * square_avg + (1 - alpha) * grads) ** 2"),), 15,
+            {"test_rmsprop_step_average": "you squared the average"}),
+    Mistake(L4, "rmsprop_step", "α and lr swapped",
+            (("alpha * square_avg + (1 - alpha) * grads**2", "lr * square_avg + (1 - lr) * grads**2"),
+             ("params - lr * grads", "params - alpha * grads")), 14,
+            {"test_rmsprop_step_average": "that is lr used as the decay",
+             "test_rmsprop_step_step": "that is alpha used as the step size"}),
+    Mistake(L4, "rmsprop_step", "the average updated in place",
+            (("new_avg = alpha * square_avg + (1 - alpha) * grads**2",
+              "square_avg *= alpha\n    square_avg += (1 - alpha) * grads**2\n    new_avg = square_avg"),), 15,
+            {"test_rmsprop_step_inputs": "changed its argument 3 in place"}),
+]
+
 L8 = "08_training"
 ADAM_RECIPE = '"optimizer": "adam",\n    "lr": 1e-2,\n    "schedule": "warmup_cosine",\n    "epochs": 10,'
 MISTAKES += [
