@@ -21,8 +21,9 @@ from descent.feedback import (
     reference_replay,
     replay,
     short,
+    state_field,
 )
-from descent.optim import adam, sgd
+from descent.optim import adam, rmsprop, sgd
 
 
 class EqualsEverything(float):
@@ -252,7 +253,6 @@ def test_replay_counts_steps_from_one_and_checks_what_comes_back():
     assert len(reference_replay(adam(lr=0.1), np.zeros(3), [np.ones(3)] * 4)) == 4
 
 
-
 def test_replay_resumes_at_a_step_and_records_copies_that_in_place_updates_cannot_rewrite():
     def in_place_momentum(params, g, buf, t):  # a learner's buffer updated in place: buf *= 0.9; buf += g
         buf *= 0.9
@@ -264,6 +264,19 @@ def test_replay_resumes_at_a_step_and_records_copies_that_in_place_updates_canno
                   [np.ones(1)] * 3, (np.zeros(1),), counted=True, start=61)
     assert seen == [61, 62, 63]
     assert [float(b[0]) for _, b in path] == pytest.approx([1.0, 1.9, 2.71])  # not [2.71] * 3
+
+
+def test_state_field_finds_a_buffer_through_the_chain_and_names_a_missing_one():
+    grads = [np.array([1.0, -2.0]), np.array([0.5, 0.5])]
+    (_, first), (_, second) = reference_replay(sgd(lr=0.1, momentum=0.9, weight_decay=0.1), np.ones(2), grads)
+    b1 = grads[0] + 0.1 * 1.0  # g1 + λθ0
+    assert np.allclose(state_field(first, "trace"), b1)
+    assert np.allclose(state_field(second, "trace"), 0.9 * b1 + grads[1] + 0.1 * (1.0 - 0.1 * b1))
+    (_, state), = reference_replay(rmsprop(lr=0.1, alpha=0.5), np.zeros(2), grads[:1])
+    assert np.allclose(state_field(state, "square_avg"), 0.5 * grads[0] ** 2)
+    with pytest.raises(ValueError, match="name = 'trace': the state tuple has no such field"):
+        state_field(state, "trace")
+
 
 def test_arrays_in_messages_take_one_short_line():
     def overflowing(p, t):

@@ -15,7 +15,8 @@ that claims to equal everything (a custom ``__eq__``) earns nothing, and NaN nev
 messages are short: scientific notation past 10⁶ or below 10⁻⁴.
 
 The helpers for optimiser steps replay a learner's step function over a list of gradients (:func:`replay`) and the
-reference optimiser over the same list (:func:`reference_replay`), so that tests compare the two step by step.
+reference optimiser over the same list (:func:`reference_replay`, whose states :func:`state_field` reads), so that
+tests compare the two step by step.
 """
 
 from __future__ import annotations
@@ -276,6 +277,24 @@ def reference_replay(opt, params, grads: Sequence) -> list[tuple]:
         params = apply_updates(params, updates)
         path.append((params, state))
     return path
+
+
+def state_field(state, name: str):
+    """The field ``name`` of an optimiser's state, found through a chain of states: the momentum buffer ``trace``,
+    RMSprop's ``square_avg``, Adam's ``mu`` and ``nu``, ...
+
+    >>> from descent.optim import sgd
+    >>> [float(state_field(s, "trace")) for _, s in reference_replay(sgd(lr=0.1, momentum=0.9), 0.0, [1.0, 1.0])]
+    [1.0, 1.9]
+    """
+    if name in getattr(state, "_fields", ()):
+        return getattr(state, name)
+    for part in state if isinstance(state, tuple) else ():
+        try:
+            return state_field(part, name)
+        except ValueError:
+            continue
+    raise ValueError(f"name = {name!r}: the state {type(state).__name__} has no such field")
 
 
 def expect_same_steps(what: str, mine: Sequence, theirs: Sequence, rtol: float = 1e-10, atol: float = 1e-14,
