@@ -266,7 +266,7 @@ def test_a_list_of_rates_is_the_schedule_it_tabulates():
 
 def test_a_diverging_run_has_infinite_excess_from_its_divergence_on():
     excess = ex.noisy_line_excess(5.0, epochs=10)
-    assert np.isfinite(excess[0]) and np.all(np.isinf(excess[-5:]))
+    assert np.isfinite(excess[0]) and np.isinf(excess[-1])  # α = 5 grows the loss ~1e45 times an epoch
     assert np.all(np.isfinite(excess) == (np.arange(11) < np.argmax(np.isinf(excess))))
 
 
