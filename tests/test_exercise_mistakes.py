@@ -84,12 +84,13 @@ MISTAKES = [
 
 L2 = "02_gradient_descent"
 MISTAKES += [
-    # Exercise 2: 12 points; (a) values 2, shapes 1, untouched 1; (b) last row, rows, shapes, calls; (c) gradient,
-    # least squares, uses gradient_descent, returns.
+    # Exercise 2: 17 points; (a) values 2, shapes 1, untouched 1; (b) last row, rows, shapes, calls; (c) gradient,
+    # least squares, uses gradient_descent, returns; (d) right gradients, wrong factors, wrong directions, every
+    # scale, returns (graded with a correct numerical_grad, so a mistake in (a) costs nothing there).
     Mistake(L2, "numerical_grad", "a one-sided difference",
-            (("(f(x + step) - f(x - step)) / (2 * eps)", "(f(x + step) - f(x)) / eps"),), 10,
+            (("(f(x + step) - f(x - step)) / (2 * eps)", "(f(x + step) - f(x)) / eps"),), 15,
             {"test_numerical_grad_values": "that is the one-sided"}),
-    Mistake(L2, "numerical_grad", "dividing by eps", (("/ (2 * eps)", "/ eps"),), 10,
+    Mistake(L2, "numerical_grad", "dividing by eps", (("/ (2 * eps)", "/ eps"),), 15,
             {"test_numerical_grad_values": "divide by 2·eps"}),
     Mistake(L2, "numerical_grad", "shifting x in place, then restoring it",
             (("x = np.array(x, dtype=float)  # a float copy: the caller's x is never touched",
@@ -97,23 +98,40 @@ MISTAKES += [
              ("step = np.zeros_like(x)\n        step[i] = eps\n"
               "        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)",
               "x[i] += eps\n        up = f(x)\n        x[i] -= 2 * eps\n        down = f(x)\n        x[i] += eps\n"
-              "        grad[i] = (up - down) / (2 * eps)")), 11,
+              "        grad[i] = (up - down) / (2 * eps)")), 16,
             {"test_numerical_grad_untouched": "in place"}),
     Mistake(L2, "gradient_descent", "aliased rows",
-            (("theta = theta - lr * grad_f(theta)", "theta -= lr * grad_f(theta)"),), 11,
+            (("theta = theta - lr * grad_f(theta)", "theta -= lr * grad_f(theta)"),), 16,
             {"test_gradient_descent_rows": "every row is the last point"}),
-    Mistake(L2, "gradient_descent", "the start left out", (("path = [theta]", "path = []"),), 10,
+    Mistake(L2, "gradient_descent", "the start left out", (("path = [theta]", "path = []"),), 15,
             {"test_gradient_descent_rows": "expected shape (4, 2) but got shape (3, 2)",
              "test_gradient_descent_shapes": "the start x0 first"}),
-    Mistake(L2, "gradient_descent", "a step up the gradient", (("theta - lr * grad_f", "theta + lr * grad_f"),), 10,
+    Mistake(L2, "gradient_descent", "a step up the gradient", (("theta - lr * grad_f", "theta + lr * grad_f"),), 15,
             {"test_gradient_descent_last": "subtract the gradient", "test_gradient_descent_rows": "row 0 is x0"}),
     Mistake(L2, "fit_line", "the MSE's gradient without its factor 2", (("return 2 * np.array(", "return np.array("),),
-            11, {"test_fit_line_gradient": "half the right answer: did you drop a factor 2?"}),
+            16, {"test_fit_line_gradient": "half the right answer: did you drop a factor 2?"}),
     Mistake(L2, "fit_line", "a loop of its own instead of gradient_descent",
             (("slope, intercept = gradient_descent(grad, np.zeros(2), lr, steps)[-1]",
               "theta = np.zeros(2)\n    for _ in range(steps):\n        theta = theta - lr * grad(theta)\n"
-              "    slope, intercept = theta"),), 11,
+              "    slope, intercept = theta"),), 16,
             {"test_fit_line_uses_gradient_descent": "called gradient_descent 0 times"}),
+    Mistake(L2, "gradient_is_right", "an absolute tolerance",
+            (("bool(error < 1e-6 * (np.linalg.norm(analytic) + np.linalg.norm(numeric)))",
+              "bool(np.all(np.abs(analytic - numeric) < 1e-6))"),), 16,
+            {"test_gradient_is_right_scale": "an absolute tolerance such as |g_a − g_n| < 1e-6 fails"}),
+    Mistake(L2, "gradient_is_right", "np.allclose with its default tolerances",
+            (("bool(error < 1e-6 * (np.linalg.norm(analytic) + np.linalg.norm(numeric)))",
+              "np.allclose(analytic, numeric)"),), 16,
+            {"test_gradient_is_right_scale": "np.allclose's default atol = 1e-8"}),
+    Mistake(L2, "gradient_is_right", "the lengths compared, not the vectors",
+            (("np.linalg.norm(analytic - numeric)", "abs(np.linalg.norm(analytic) - np.linalg.norm(numeric))"),), 16,
+            {"test_gradient_is_right_directions": "compare the vectors, ‖g_a − g_n‖, not their lengths"}),
+    Mistake(L2, "gradient_is_right", "a threshold of 5 %", (("error < 1e-6 *", "error < 0.05 *"),), 16,
+            {"test_gradient_is_right_factors": "is your threshold too loose?"}),
+    Mistake(L2, "gradient_is_right", "an array of one bool instead of a bool",
+            (("return bool(error < 1e-6 * (np.linalg.norm(analytic) + np.linalg.norm(numeric)))",
+              "return np.array([error < 1e-6 * (np.linalg.norm(analytic) + np.linalg.norm(numeric))])"),), 16,
+            {"test_gradient_is_right_returns": "must return True or False, got array"}),
 ]
 
 
