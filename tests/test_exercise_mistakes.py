@@ -301,6 +301,28 @@ MISTAKES += [
     Mistake(L5, "scaled_settings", "AdamW's decay scaled too",
             (('if optimizer in ("sgd", "adam"):', 'if optimizer in ("sgd", "adam", "adamw"):'),), 15,
             {"test_scaled_decay": "AdamW's decay θ(1 - lr·λ) never sees"}),
+    Mistake(L5, "adam_step", "t counted again inside: t = t + 1",
+            (("    grads = np.asarray(grads, dtype=float)\n",
+              "    t = t + 1\n    grads = np.asarray(grads, dtype=float)\n"),), 15,
+            {"test_adam_bias_correction": "the correction uses t + 1"}),
+    Mistake(L5, "adam_step", "m_hat and v_hat returned as the moments",
+            (("return new_params, new_m, new_v", "return new_params, m_hat, v_hat"),), 14,
+            {"test_adam_bias_correction": "you returned m_hat and v_hat", "test_adam_moments": "that is m_hat"}),
+    Mistake(L5, "adamw_step", "the decay applied after Adam's step, to the new params",
+            (("decayed = np.asarray(params, dtype=float) * (1.0 - lr * weight_decay)\n"
+              "    return adam_step(decayed, grads, m, v, t, lr=lr, betas=betas, eps=eps)",
+              "new, m, v = adam_step(params, grads, m, v, t, lr=lr, betas=betas, eps=eps)\n"
+              "    return new * (1.0 - lr * weight_decay), m, v"),), 15,
+            {"test_adamw_decay": "you decayed after Adam's step"}),
+    Mistake(L5, "scaled_settings", "AdamW's eps left as it is",
+            (('    else:\n        new["eps"] = settings["eps"] * c',
+              '    elif optimizer == "adam":\n        new["eps"] = settings["eps"] * c'),), 15,
+            {"test_scaled_adam": "multiply eps by c"}),
+    Mistake(L5, "scaled_settings", "eps scaled by sqrt(c)",
+            (('new["eps"] = settings["eps"] * c', 'new["eps"] = settings["eps"] * c**0.5'),), 15,
+            {"test_scaled_adam": "not sqrt(c)"}),
+    Mistake(L5, "scaled_settings", "the settings changed in place", (("new = dict(settings)", "new = settings"),), 15,
+            {"test_scaled_adam": "changed its argument 2 in place"}),
 ]
 
 
