@@ -323,6 +323,9 @@ MISTAKES += [
             {"test_scaled_adam": "not sqrt(c)"}),
     Mistake(L5, "scaled_settings", "the settings changed in place", (("new = dict(settings)", "new = settings"),), 15,
             {"test_scaled_adam": "changed its argument 2 in place"}),
+    Mistake(L5, "adam_step", "a beta of 0 rejected", (("0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0",
+                                                     "0.0 < beta1 < 1.0 and 0.0 < beta2 < 1.0"),), 15,
+            {"test_adam_eps": "a beta of 0 is valid"}),
 ]
 
 
