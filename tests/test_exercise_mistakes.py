@@ -301,6 +301,31 @@ MISTAKES += [
     Mistake(L5, "scaled_settings", "AdamW's decay scaled too",
             (('if optimizer in ("sgd", "adam"):', 'if optimizer in ("sgd", "adam", "adamw"):'),), 15,
             {"test_scaled_decay": "AdamW's decay θ(1 - lr·λ) never sees"}),
+    Mistake(L5, "adam_step", "t counted again inside: t = t + 1",
+            (("    grads = np.asarray(grads, dtype=float)\n",
+              "    t = t + 1\n    grads = np.asarray(grads, dtype=float)\n"),), 15,
+            {"test_adam_bias_correction": "the correction uses t + 1"}),
+    Mistake(L5, "adam_step", "m_hat and v_hat returned as the moments",
+            (("return new_params, new_m, new_v", "return new_params, m_hat, v_hat"),), 14,
+            {"test_adam_bias_correction": "you returned m_hat and v_hat", "test_adam_moments": "that is m_hat"}),
+    Mistake(L5, "adamw_step", "the decay applied after Adam's step, to the new params",
+            (("decayed = np.asarray(params, dtype=float) * (1.0 - lr * weight_decay)\n"
+              "    return adam_step(decayed, grads, m, v, t, lr=lr, betas=betas, eps=eps)",
+              "new, m, v = adam_step(params, grads, m, v, t, lr=lr, betas=betas, eps=eps)\n"
+              "    return new * (1.0 - lr * weight_decay), m, v"),), 15,
+            {"test_adamw_decay": "you decayed after Adam's step"}),
+    Mistake(L5, "scaled_settings", "AdamW's eps left as it is",
+            (('    else:\n        new["eps"] = settings["eps"] * c',
+              '    elif optimizer == "adam":\n        new["eps"] = settings["eps"] * c'),), 15,
+            {"test_scaled_adam": "multiply eps by c"}),
+    Mistake(L5, "scaled_settings", "eps scaled by sqrt(c)",
+            (('new["eps"] = settings["eps"] * c', 'new["eps"] = settings["eps"] * c**0.5'),), 15,
+            {"test_scaled_adam": "not sqrt(c)"}),
+    Mistake(L5, "scaled_settings", "the settings changed in place", (("new = dict(settings)", "new = settings"),), 15,
+            {"test_scaled_adam": "changed its argument 2 in place"}),
+    Mistake(L5, "adam_step", "a beta of 0 rejected", (("0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0",
+                                                     "0.0 < beta1 < 1.0 and 0.0 < beta2 < 1.0"),), 15,
+            {"test_adam_eps": "a beta of 0 is valid"}),
 ]
 
 
@@ -353,6 +378,15 @@ MISTAKES += [
             {"test_schedule_rates_valid": "must be STEPS = 1000, got 999",
              "test_schedule_rates_fast": "lr has 999 rates", "test_schedule_rates_close": "lr has 999 rates",
              "test_schedule_rates_target": "lr has 999 rates"}),
+    Mistake(L6, "warmup_cosine", "a warm-up one step ahead: (step + 1) / W",
+            (("(1 - s0) * step / warmup_steps", "(1 - s0) * (step + 1) / warmup_steps"),), 18,
+            {"test_warmup_cosine_warmup": "your warm-up is one step ahead"}),
+    Mistake(L6, "warmup_cosine", "a warm-up that reaches lr at step W - 1",
+            (("(1 - s0) * step / warmup_steps", "(1 - s0) * step / max(warmup_steps - 1, 1)"),), 18,
+            {"test_warmup_cosine_warmup": "your warm-up reaches lr at step W - 1"}),
+    Mistake(L6, "schedule_rates", "a staircase whose last, small rate has too few steps",
+            ((COSINE, "0.1 * 0.1 ** ((e >= 500) + (e >= 800))"),), 18,
+            {"test_schedule_rates_target": "your last rates are small, but too few steps"}),
 ]
 
 
@@ -387,6 +421,18 @@ MISTAKES += [
     Mistake(L7, "choose_max_norm", "the 99th percentile, pulled up by the spikes",
             (("float(3.0 * np.median(norms))", "float(np.percentile(norms, 99))"),), 15,
             {"test_choose_max_norm_visible": "spikes", "test_choose_max_norm_logs": "a high percentile"}),
+    Mistake(L7, "global_norm", "(Σ|x|^p)^(1/p) by hand, which gives 1 at p = ∞",
+            (("norms = [\n        np.linalg.norm(np.ravel(g).astype(float), ord=norm_type)\n        if np.size(g)\n"
+              "        else 0.0\n        for g in grads.values()\n    ]\n    if not norms:\n        return 0.0\n"
+              "    return float(np.linalg.norm(np.array(norms), ord=norm_type))",
+              "total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads.values())\n"
+              "    return float(total ** (1.0 / norm_type))"),), 15,
+            {"test_global_norm_norm_type": "the ∞-norm needs its own case",
+             "test_global_norm_edges": "the ∞-norm needs its own case"}),
+    Mistake(L7, "clip_grad_norm", "clipping only when total > max_norm",
+            (("coef = min(max_norm / (total + 1e-6), 1.0)",
+              "coef = max_norm / (total + 1e-6) if total > max_norm else 1.0"),), 16,
+            {"test_clip_grad_norm_eps": "not only when total > max_norm"}),
 ]
 
 
@@ -443,6 +489,22 @@ MISTAKES += [
     Mistake(L8, "recipe", "more epochs than the budget", (('"epochs": 10', '"epochs": 12'),), 10,
             {"test_recipe_visible": "the budget is at most 10 epochs", "test_recipe_85": "the budget is at most 10",
              "test_recipe_90": "the budget is at most 10", "test_recipe_93": "the budget is at most 10"}),
+    Mistake(L8, "train_epoch", "each loss measured after its step, with a second call",
+            (("        losses.append(float(loss))\n        if not math.isfinite(loss):\n            break\n"
+              "        params = step(params, grads)",
+              "        if not math.isfinite(loss):\n            losses.append(float(loss))\n            break\n"
+              "        params = step(params, grads)\n"
+              "        losses.append(float(loss_and_grad(params, X_b, y_b)[0]))"),),
+            12, {"test_train_epoch_batches": "loss_and_grad saw every batch twice",
+                 "test_train_epoch_shuffle": "the same rows twice in a row",
+                 "test_train_epoch_steps": "each loss was measured after its step"}),
+    Mistake(L8, "train_epoch", "np.isnan, which misses inf", (("if not math.isfinite(loss):", "if np.isnan(loss):"),),
+            14, {"test_train_epoch_divergence": "np.isnan(inf) is False"}),
+    Mistake(L8, "fit_early_stopping", "epochs counted from 0 for the seeds", (("seed + epoch", "seed + epoch - 1"),),
+            14, {"test_fit_seeds": "your epochs count from 0"}),
+    Mistake(L8, "recipe", "Adam at 0.001, constant: 89.97 % is not 90 %",
+            ((ADAM_RECIPE, '"optimizer": "adam",\n    "lr": 1e-3,\n    "epochs": 10,'),), 12,
+            {"test_recipe_90": "reached 89.97%, below 90 %", "test_recipe_93": "below 93 %"}),
 ]
 
 
