@@ -104,7 +104,7 @@ MISTAKES += [
             (("theta = theta - lr * grad_f(theta)", "theta -= lr * grad_f(theta)"),), 16,
             {"test_gradient_descent_rows": "every row is the last point"}),
     Mistake(L2, "gradient_descent", "the start left out", (("path = [theta]", "path = []"),), 15,
-            {"test_gradient_descent_rows": "expected shape (4, 2) but got shape (3, 2)",
+            {"test_gradient_descent_rows": "the rows are one step late",
              "test_gradient_descent_shapes": "the start x0 first"}),
     Mistake(L2, "gradient_descent", "a step up the gradient", (("theta - lr * grad_f", "theta + lr * grad_f"),), 15,
             {"test_gradient_descent_last": "subtract the gradient", "test_gradient_descent_rows": "row 0 is x0"}),
