@@ -95,6 +95,16 @@ MISTAKES = [
             (("log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))",
               "log_p = np.log(np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True))"),), 24,
             {"test_ce_edges": "not np.log(softmax), −inf where p rounds to 0"}),
+    Mistake(L1, "mse", "the gradient in np.zeros_like(pred), integers for integer input",
+            (("return float(np.mean(error**2)), 2.0 * error / error.size",
+              "grad = np.zeros_like(pred)\n    grad[...] = 2.0 * error / error.size\n"
+              "    return float(np.mean(error**2)), grad"),),
+            24, {"test_mse_edges": "np.zeros_like of an integer array holds integers"}),
+    Mistake(L1, "hinge", "the gradient in np.zeros_like(pred), integers for integer input",
+            (("return float(np.mean(np.where(active, gap, 0.0))), np.where(active, -y, 0.0) / score.size",
+              "grad = np.zeros_like(pred)\n    grad[active] = -target[active] / pred.size\n"
+              "    return float(np.mean(np.where(active, gap, 0.0))), grad"),), 24,
+            {"test_hinge_edges": "np.zeros_like of an integer array holds integers"}),
     Mistake(L1, "binary_cross_entropy_with_logits", "right: ln(1 + e^z) − z y by np.logaddexp",
             (("loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))",
               "loss = np.logaddexp(0.0, z) - z * y"),), 25),
@@ -172,6 +182,11 @@ MISTAKES += [
     Mistake(L2, "gradient_descent", "grad_f called twice per step",
             (("theta = theta - lr * grad_f(theta)", "grad_f(theta)\n        theta = theta - lr * grad_f(theta)"),), 16,
             {"test_gradient_descent_calls": "called grad_f 6 times, expected 3"}),
+    Mistake(L2, "fit_line", "a numerical gradient instead of the one derived by hand",
+            (("slope, intercept = gradient_descent(grad, np.zeros(2), lr, steps)[-1]",
+              "mse = lambda s: np.mean((s[0] * x + s[1] - y) ** 2)\n    slope, intercept = "
+              "gradient_descent(lambda t: numerical_grad(mse, t), np.zeros(2), lr, steps)[-1]"),),
+            16, {"test_fit_line_gradient": "a numerical one is off by about 1e-10"}),
     Mistake(L2, "gradient_descent", "right: np.asarray of an integer start, floats from the first step on",
             (("theta = np.array(x0, dtype=float)", "theta = np.asarray(x0)"),), 17),
 ]
