@@ -79,6 +79,40 @@ MISTAKES = [
             24, {"test_hinge_gradient": "label −1 gives +1/n"}),
     Mistake(L1, "hinge", "the slope at the kink", (("active = gap > 0", "active = gap >= 0"),), 24,
             {"test_hinge_edges": "use > 0, not >= 0"}),
+    # Found by a review as a learner: a mean over the rows of a 2-D input, np.log of the softmax, a warning.
+    Mistake(L1, "mse", "the gradient over len(pred), the rows",
+            (("2.0 * error / error.size", "2.0 * error / len(error)"),), 24,
+            {"test_mse_gradient": "you divided by len(pred) = 4, the number of rows"}),
+    Mistake(L1, "mae", "the mean over len(pred), the rows",
+            (("return float(np.mean(np.abs(error))), np.sign(error) / error.size",
+              "return float(np.sum(np.abs(error)) / len(error)), np.sign(error) / len(error)"),), 23,
+            {"test_mae_value": "you divided by len(pred) = 3", "test_mae_gradient": "you divided by len(pred) = 3"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "a sigmoid by np.where, which warns of overflow (right numbers)",
+            (("p = np.exp(-np.logaddexp(0.0, -z))",
+              "p = np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))"),), 24,
+            {"test_bce_edges": "RuntimeWarning: overflow encountered in exp"}),
+    Mistake(L1, "cross_entropy", "np.log of the softmax, after the shift",
+            (("log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))",
+              "log_p = np.log(np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True))"),), 24,
+            {"test_ce_edges": "not np.log(softmax), −inf where p rounds to 0"}),
+    Mistake(L1, "mse", "the gradient in np.zeros_like(pred), integers for integer input",
+            (("return float(np.mean(error**2)), 2.0 * error / error.size",
+              "grad = np.zeros_like(pred)\n    grad[...] = 2.0 * error / error.size\n"
+              "    return float(np.mean(error**2)), grad"),),
+            24, {"test_mse_edges": "np.zeros_like of an integer array holds integers"}),
+    Mistake(L1, "hinge", "the gradient in np.zeros_like(pred), integers for integer input",
+            (("return float(np.mean(np.where(active, gap, 0.0))), np.where(active, -y, 0.0) / score.size",
+              "grad = np.zeros_like(pred)\n    grad[active] = -target[active] / pred.size\n"
+              "    return float(np.mean(np.where(active, gap, 0.0))), grad"),), 24,
+            {"test_hinge_edges": "np.zeros_like of an integer array holds integers"}),
+    Mistake(L1, "binary_cross_entropy_with_logits", "right: ln(1 + e^z) − z y by np.logaddexp",
+            (("loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))",
+              "loss = np.logaddexp(0.0, z) - z * y"),), 25),
+    Mistake(L1, "cross_entropy", "right: −ln p of the correct class by fancy indexing",
+            (("float(-np.sum(onehot * log_p) / n)", "float(-np.mean(log_p[np.arange(n), target]))"),), 25),
+    Mistake(L1, "hinge", "right: np.maximum and a boolean mask",
+            (("return float(np.mean(np.where(active, gap, 0.0))), np.where(active, -y, 0.0) / score.size",
+              "return float(np.mean(np.maximum(0, gap))), -y * active / score.size"),), 25),
 ]
 
 
@@ -104,7 +138,7 @@ MISTAKES += [
             (("theta = theta - lr * grad_f(theta)", "theta -= lr * grad_f(theta)"),), 16,
             {"test_gradient_descent_rows": "every row is the last point"}),
     Mistake(L2, "gradient_descent", "the start left out", (("path = [theta]", "path = []"),), 15,
-            {"test_gradient_descent_rows": "expected shape (4, 2) but got shape (3, 2)",
+            {"test_gradient_descent_rows": "the rows are one step late",
              "test_gradient_descent_shapes": "the start x0 first"}),
     Mistake(L2, "gradient_descent", "a step up the gradient", (("theta - lr * grad_f", "theta + lr * grad_f"),), 15,
             {"test_gradient_descent_last": "subtract the gradient", "test_gradient_descent_rows": "row 0 is x0"}),
@@ -132,6 +166,29 @@ MISTAKES += [
             (("return bool(error < 1e-6 * (np.linalg.norm(analytic) + np.linalg.norm(numeric)))",
               "return np.array([error < 1e-6 * (np.linalg.norm(analytic) + np.linalg.norm(numeric))])"),), 16,
             {"test_gradient_is_right_returns": "must return True or False, got array"}),
+    # Found by a review as a learner.
+    Mistake(L2, "numerical_grad", "eps scaled by |x_i|",
+            (("step[i] = eps\n        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)",
+              "h = eps * max(1.0, abs(x[i]))\n        step[i] = h\n"
+              "        grad[i] = (f(x + step) - f(x - step)) / (2 * h)"),),
+            15, {"test_numerical_grad_values": "you scaled eps by |x_i|"}),
+    Mistake(L2, "gradient_descent", "only the end point returned", (("return np.array(path)", "return theta"),), 15,
+            {"test_gradient_descent_rows": "expected shape (4, 2) but got shape (2,)",
+             "test_gradient_descent_shapes": "return every point, not only the last"}),
+    Mistake(L2, "gradient_descent", "one step too few", (("range(steps)", "range(steps - 1)"),), 15,
+            {"test_gradient_descent_last": "that is two steps", "test_gradient_descent_shapes": "got shape (3, 2)"}),
+    Mistake(L2, "gradient_descent", "one step too many", (("range(steps)", "range(steps + 1)"),), 15,
+            {"test_gradient_descent_last": "that is four steps", "test_gradient_descent_shapes": "got shape (5, 2)"}),
+    Mistake(L2, "gradient_descent", "grad_f called twice per step",
+            (("theta = theta - lr * grad_f(theta)", "grad_f(theta)\n        theta = theta - lr * grad_f(theta)"),), 16,
+            {"test_gradient_descent_calls": "called grad_f 6 times, expected 3"}),
+    Mistake(L2, "fit_line", "a numerical gradient instead of the one derived by hand",
+            (("slope, intercept = gradient_descent(grad, np.zeros(2), lr, steps)[-1]",
+              "mse = lambda s: np.mean((s[0] * x + s[1] - y) ** 2)\n    slope, intercept = "
+              "gradient_descent(lambda t: numerical_grad(mse, t), np.zeros(2), lr, steps)[-1]"),),
+            16, {"test_fit_line_gradient": "a numerical one is off by about 1e-10"}),
+    Mistake(L2, "gradient_descent", "right: np.asarray of an integer start, floats from the first step on",
+            (("theta = np.array(x0, dtype=float)", "theta = np.asarray(x0)"),), 17),
 ]
 
 
@@ -167,6 +224,20 @@ MISTAKES += [
             {"test_choose_learning_rate_tol": "raise lr"}),
     Mistake(L3, "choose_learning_rate", "α = 1/(2L), far too slow", (("float(2.0 / (mu + L))", "float(0.5 / L)"),),
             11, {"test_choose_learning_rate_progress": "raise lr", "test_choose_learning_rate_tol": "raise lr"}),
+    # Found by a review as a learner.
+    Mistake(L3, "stability_limit", "no check that A is 2-D",
+            (("if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:", "if A.shape[0] != A.shape[1]:"),), 12,
+            {"test_stability_limit_invalid": "raised IndexError; raise ValueError: A is not a matrix"}),
+    Mistake(L3, "stability_limit", "right: positive definiteness by np.linalg.cholesky (LinAlgError is a ValueError)",
+            (("    eigenvalues = np.linalg.eigvalsh(A)\n",
+              "    np.linalg.cholesky(A)\n    eigenvalues = np.linalg.eigvalsh(A)\n"),), 13),
+    Mistake(L3, "has_diverged", "`if not losses`, which fails for an array",
+            (("    losses = np.asarray(losses, dtype=float)\n    if losses.size == 0:", "    if not losses:"),), 12,
+            {"test_has_diverged_types": "`if not losses` fails for arrays"}),
+    Mistake(L3, "choose_learning_rate", "0.99 × the stability limit",
+            (("float(2.0 / (mu + L))", "float(0.99 * 2 / L)"),), 11,
+            {"test_choose_learning_rate_progress": "lower lr a little",
+             "test_choose_learning_rate_tol": "lower lr a little"}),
 ]
 
 
@@ -235,6 +306,20 @@ MISTAKES += [
             (("new_avg = alpha * square_avg + (1 - alpha) * grads**2",
               "square_avg *= alpha\n    square_avg += (1 - alpha) * grads**2\n    new_avg = square_avg"),), 15,
             {"test_rmsprop_step_inputs": "changed its argument 3 in place"}),
+    # Found by a review as a learner.
+    Mistake(L4, "minibatch_indices", "np.array_split into ceil(n / B) batches",
+            (("return [order[start:start + batch_size] for start in range(0, n, batch_size)]",
+              "return np.array_split(order, -(-n // batch_size))"),), 15,
+            {"test_minibatch_indices_sizes": "np.array_split spreads the remainder"}),
+    Mistake(L4, "momentum_step", "params updated in place", (("return params - lr * direction, new_buf",
+                                                              "params -= lr * direction\n    return params, new_buf"),),
+            15, {"test_momentum_step_inputs": "changed its argument 1 in place"}),
+    Mistake(L4, "momentum_step", "the decay added to grads in place",
+            (("grads = grads + weight_decay * params  #", "grads += weight_decay * params  #"),), 15,
+            {"test_momentum_step_inputs": "changed its argument 2 in place"}),
+    Mistake(L4, "momentum_step", "the gradient as the buffer when momentum = 0",
+            (("return params - lr * grads, None", "return params - lr * grads, grads"),), 15,
+            {"test_momentum_step_heavy_ball": "return new_buf = None when momentum = 0"}),
 ]
 
 

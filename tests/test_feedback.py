@@ -1,5 +1,6 @@
 """The exercise checks: they pass right answers, and fail wrong or cheating ones with a message that teaches."""
 
+import copy
 import math
 import re
 
@@ -223,6 +224,36 @@ def test_expect_loss_names_a_listed_mistake():
     pred, target = np.array([0.5, -0.2, 3.0]), np.array([-1.0, 1.0, 1.0])
     with pytest.raises(AssertionError, match="forgot y"):
         expect_loss("hinge", without_y, losses.hinge, pred, target, "gradient", mistakes={"forgot y": without_y})
+
+
+def mae_over_rows(p, t):
+    error = p - t
+    return float(np.sum(np.abs(error)) / len(error)), np.sign(error) / len(error)
+
+
+@pytest.mark.parametrize("check", ["value", "gradient"])
+def test_expect_loss_names_a_mean_over_the_rows_of_a_2d_input(check):
+    pred, target = np.random.default_rng(3).normal(size=(4, 3)), np.zeros((4, 3))
+    with pytest.raises(AssertionError, match=re.escape("it is 3.0 times too large: you divided by len(pred) = 4")):
+        expect_loss("mae", mae_over_rows, losses.mae, pred, target, check)
+    expect_loss("mae", mae_over_rows, losses.mae, pred[0], target[0], check)  # one row: len is the size
+
+
+def test_replay_leaves_the_start_and_the_gradients_alone_when_a_step_works_in_place():
+    def in_place(params, g, buf, lr, momentum):
+        g += 0.0 * params  # the learner's `grads += weight_decay * params`, with weight_decay 0
+        buf = g.copy() if buf is None else buf.__imul__(momentum).__iadd__(g)
+        params -= lr * buf
+        return params, buf
+
+    start, grads = np.array([1.0, -2.0]), [np.array([0.5, 1.0]), np.array([-1.0, 0.25])]
+    before = copy.deepcopy((start, grads))
+    mine = replay(in_place, start, grads, (None,), lr=0.1, momentum=0.9)
+    np.testing.assert_array_equal(start, before[0])
+    for g, then in zip(grads, before[1], strict=True):
+        np.testing.assert_array_equal(g, then)
+    theirs = reference_replay(sgd(lr=0.1, momentum=0.9), start, grads)
+    expect_same_steps("in place", [p for p, _ in mine], [p for p, _ in theirs])
 
 
 def test_replay_matches_the_reference_optimiser_and_names_the_first_wrong_step():

@@ -188,8 +188,9 @@ def expect_loss(what: str, loss: Callable, reference: Callable | None, pred, tar
     ordinary input ``like = (pred, target)`` of the same shapes (not compared where the ordinary input is already
     wrong), so that a mistake in the formula costs the value or gradient test, not this one.
     ``mistakes`` maps a hint to a function ``(pred, target) -> (value, grad)``
-    computing a typical wrong loss; a missing 1/n (``n`` defaults to ``pred.size``), a wrong sign or log base is
-    recognised without being listed. The ``"types"`` check needs no reference (pass None).
+    computing a typical wrong loss; a missing 1/n (``n`` defaults to ``pred.size``), a mean over the rows
+    ``len(pred)`` of a 2-D ``pred`` instead of its ``n`` elements, a wrong sign or log base is recognised without
+    being listed. The ``"types"`` check needs no reference (pass None).
 
     >>> from descent.losses import mse
     >>> def summed(p, t): return float(np.sum((p - t) ** 2)), 2 * (p - t)
@@ -227,6 +228,10 @@ def expect_loss(what: str, loss: Callable, reference: Callable | None, pred, tar
         return
     with np.errstate(under="ignore"):
         wrong = {text: wrong_loss(pred, target) for text, wrong_loss in (mistakes or {}).items()}
+    if pred.ndim >= 2 and n == pred.size:  # len(pred) counts the rows only: a mean over them is too large
+        k = n / len(pred)
+        wrong[f"it is {short(k)} times too large: you divided by len(pred) = {len(pred)}, the number of rows; the "
+              f"mean runs over all n = {n} elements (pred.size, or np.mean)"] = (k * right_value, k * right_grad)
     if check == "value":
         expect_close(f"{what} value", value, right_value, n=n,
                      mistakes={text: pair[0] for text, pair in wrong.items()})
@@ -242,7 +247,9 @@ def replay(step: Callable, params, grads: Sequence, state: Sequence, *, counted:
 
     ``step(params, g, *state, **options)`` (with the step number ``t`` after the state when ``counted``, from
     ``start``: a run resumed at step 61 has ``start=61``) returns ``(new_params, *new_state)``; the result is a
-    copy of that tuple after each step, so a step that changes its arguments in place cannot rewrite the record.
+    copy of that tuple after each step. Each call gets copies of its arguments, so a step that changes them in
+    place (a test of its own catches that) can rewrite neither the record nor the caller's start and gradients,
+    which the reference replays next.
 
     >>> def halve(params, g, count): return params - 0.5 * g, count + 1
     >>> [float(p) for p, _ in replay(halve, 1.0, [1.0, 1.0], (0,))]
@@ -253,7 +260,8 @@ def replay(step: Callable, params, grads: Sequence, state: Sequence, *, counted:
     """
     path = []
     for t, g in enumerate(grads, start=start):
-        out = step(params, g, *state, t, **options) if counted else step(params, g, *state, **options)
+        args = copy.deepcopy((params, g, *state))
+        out = step(*args, t, **options) if counted else step(*args, **options)
         expect_true(step.__name__, isinstance(out, tuple | list) and len(out) == len(state) + 1,
                     f"must return a tuple of {len(state) + 1} values, got {_brief(out)}")
         params, *state = out
